@@ -1,0 +1,270 @@
+"""Typed settings: the only module that reads the environment.
+
+``load_settings`` is pure (tests pass a dict); ``get_settings`` caches it over ``os.environ`` once
+per instance. Every problem is collected and reported in one ``ConfigError`` so a bad deploy shows
+all of its mistakes at once instead of one per redeploy.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+from urllib.parse import urlsplit
+
+ImageProvider = Literal["local", "vertex"]
+N = TypeVar("N", int, float)
+
+DEFAULT_DENYLIST: tuple[str, ...] = ("csam", "child sexual abuse", "beheading", "bestiality")
+
+EMULATOR_HOST_VARS: tuple[str, ...] = (
+    "FIRESTORE_EMULATOR_HOST",
+    "STORAGE_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "CLOUD_TASKS_EMULATOR_HOST",
+)
+# Variables that only make sense against emulators or test fakes; any of them on Cloud Run
+# silently points the service at something that is not Google (or disables token checks).
+TEST_ONLY_VARS: tuple[str, ...] = (
+    *EMULATOR_HOST_VARS,
+    "GENMEDIA_VERTEX_BASE_URL",
+    "GENMEDIA_LOCAL_SIGNING_KEY_FILE",
+)
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOCATION_RE = re.compile(r"^(global|[a-z]+(-[a-z]+)+\d+)$")
+_PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,99}$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+_MODEL_RE = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class ConfigError(Exception):
+    """The environment is invalid; ``problems`` lists every variable at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("Invalid configuration:\n  - " + "\n  - ".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    project_id: str
+    media_bucket: str
+    region: str = "us-central1"
+    k_service: str | None = None
+    function_name: str = "local"
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 65536
+    image_provider: ImageProvider = "local"
+    vertex_location: str = "us-central1"
+    imagen_model: str = "imagen-4.0-generate-001"
+    vertex_base_url: str | None = None
+    quota_images_per_day: int = 50
+    quota_videos_per_month: int = 20
+    rate_limit_burst: int = 10
+    rate_limit_per_minute: int = 10
+    breaker_failure_threshold: int = 5
+    breaker_reset_seconds: float = 30.0
+    retry_deadline_seconds: float = 30.0
+    retry_max_attempts: int = 4
+    signed_url_ttl_seconds: int = 900
+    signing_service_account: str | None = None
+    local_signing_key_file: str | None = None
+    moderation_denylist: tuple[str, ...] = DEFAULT_DENYLIST
+    idempotency_ttl_hours: int = 24
+    purge_retention_days: int = 30
+    processing_concurrency: int = 2
+    tasks_location: str = "us-central1"
+    log_level: str = "INFO"
+    firestore_emulator_host: str | None = None
+    storage_emulator_host: str | None = None
+    firebase_auth_emulator_host: str | None = None
+    cloud_tasks_emulator_host: str | None = None
+
+    @property
+    def running_in_cloud(self) -> bool:
+        return self.k_service is not None
+
+    @property
+    def emulator_hosts(self) -> dict[str, str]:
+        """Emulator variable name -> host for every emulator in use (empty in production)."""
+        values = (
+            self.firestore_emulator_host,
+            self.storage_emulator_host,
+            self.firebase_auth_emulator_host,
+            self.cloud_tasks_emulator_host,
+        )
+        return {n: v for n, v in zip(EMULATOR_HOST_VARS, values, strict=True) if v is not None}
+
+
+class _Reader:
+    """Reads variables from a mapping, recording problems instead of raising on the first."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def opt(self, name: str) -> str | None:
+        # Empty counts as unset: deploy tools often render absent values as "".
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str, pattern: re.Pattern[str] | None = None) -> str:
+        value = self.opt(name) or default
+        if pattern is not None and not pattern.fullmatch(value):
+            self.problems.append(f"{name}={value!r} is not a valid value")
+        return value
+
+    def required(self, name: str, pattern: re.Pattern[str], fallback: str | None = None) -> str:
+        value = self.opt(name) or (self.opt(fallback) if fallback else None)
+        if value is None:
+            also = f" (or {fallback})" if fallback else ""
+            self.problems.append(f"{name}{also} is required but not set")
+            return ""
+        if not pattern.fullmatch(value):
+            self.problems.append(f"{name}={value!r} is not a valid value")
+        return value
+
+    def number(self, name: str, default: N, low: N, high: N) -> N:
+        raw = self.opt(name)
+        if raw is None:
+            return default
+        kind: Callable[[str], N] = type(default)
+        try:
+            value = kind(raw)
+        except ValueError:
+            self.problems.append(f"{name}={raw!r} is not a valid {kind.__name__}")
+            return default
+        if not low <= value <= high:  # also rejects NaN for floats
+            self.problems.append(f"{name}={raw!r} must be between {low} and {high}")
+            return default
+        return value
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...], upper: bool = False) -> str:
+        value = self.opt(name) or default
+        value = value.upper() if upper else value
+        if value not in allowed:
+            self.problems.append(f"{name}={value!r} must be one of {', '.join(allowed)}")
+            return default
+        return value
+
+
+def _normalize_origin(raw: str) -> str | None:
+    """Canonical ``scheme://host[:port]`` as browsers send it in ``Origin``, or None if invalid."""
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme not in _DEFAULT_PORTS or not host or "*" in raw:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def _cors_origins(reader: _Reader) -> tuple[str, ...]:
+    origins: list[str] = []
+    for item in (reader.opt("GENMEDIA_CORS_ORIGINS") or "").split(","):
+        raw = item.strip()
+        if not raw:
+            continue
+        origin = _normalize_origin(raw.lower())
+        if origin is None:
+            reader.problems.append(
+                f"GENMEDIA_CORS_ORIGINS entry {raw!r} is not an exact origin "
+                "(scheme://host[:port], no path, no wildcard)"
+            )
+        elif origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def _denylist(reader: _Reader) -> tuple[str, ...]:
+    raw = reader.opt("GENMEDIA_MODERATION_DENYLIST")
+    if raw is None:
+        return DEFAULT_DENYLIST
+    terms = tuple(dict.fromkeys(t.strip().lower() for t in raw.split(",") if t.strip()))
+    if not terms:
+        reader.problems.append("GENMEDIA_MODERATION_DENYLIST is set but contains no terms")
+    return terms
+
+
+def _check_test_only_vars(reader: _Reader, k_service: str | None) -> None:
+    if k_service is None:
+        return
+    present = [name for name in TEST_ONLY_VARS if reader.opt(name) is not None]
+    if present:
+        reader.problems.append(
+            f"{', '.join(present)} must not be set when running on Cloud Run/Functions "
+            f"(K_SERVICE={k_service!r}): these point the service at emulators or test fakes; "
+            "FIREBASE_AUTH_EMULATOR_HOST in particular makes firebase-admin accept unsigned "
+            "ID tokens, which is a complete authentication bypass"
+        )
+
+
+def _optional_email(reader: _Reader, name: str) -> str | None:
+    value = reader.opt(name)
+    if value is not None and "@" not in value:
+        reader.problems.append(f"{name}={value!r} is not a service account email")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build and validate settings from ``env``; raise one ConfigError listing every problem."""
+    r = _Reader(env)
+    k_service = r.opt("K_SERVICE")
+    _check_test_only_vars(r, k_service)
+    settings = Settings(
+        project_id=r.required("GOOGLE_CLOUD_PROJECT", _PROJECT_RE, fallback="GCLOUD_PROJECT"),
+        media_bucket=r.required("GENMEDIA_MEDIA_BUCKET", _BUCKET_RE),
+        region=r.text("GENMEDIA_REGION", "us-central1", _LOCATION_RE),
+        k_service=k_service,
+        function_name=k_service or r.opt("FUNCTION_TARGET") or "local",
+        cors_origins=_cors_origins(r),
+        max_body_bytes=r.number("GENMEDIA_MAX_BODY_BYTES", 65536, 1, 32 * 1024 * 1024),
+        image_provider="vertex"
+        if r.choice("GENMEDIA_IMAGE_PROVIDER", "local", ("local", "vertex")) == "vertex"
+        else "local",
+        vertex_location=r.text("GENMEDIA_VERTEX_LOCATION", "us-central1", _LOCATION_RE),
+        imagen_model=r.text("GENMEDIA_IMAGEN_MODEL", "imagen-4.0-generate-001", _MODEL_RE),
+        vertex_base_url=r.opt("GENMEDIA_VERTEX_BASE_URL"),
+        quota_images_per_day=r.number("GENMEDIA_QUOTA_IMAGES_PER_DAY", 50, 0, 1_000_000),
+        quota_videos_per_month=r.number("GENMEDIA_QUOTA_VIDEOS_PER_MONTH", 20, 0, 1_000_000),
+        rate_limit_burst=r.number("GENMEDIA_RATE_LIMIT_BURST", 10, 1, 10_000),
+        rate_limit_per_minute=r.number("GENMEDIA_RATE_LIMIT_PER_MINUTE", 10, 1, 100_000),
+        breaker_failure_threshold=r.number("GENMEDIA_BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
+        breaker_reset_seconds=r.number("GENMEDIA_BREAKER_RESET_SECONDS", 30.0, 0.001, 3600.0),
+        retry_deadline_seconds=r.number("GENMEDIA_RETRY_DEADLINE_SECONDS", 30.0, 0.001, 3600.0),
+        retry_max_attempts=r.number("GENMEDIA_RETRY_MAX_ATTEMPTS", 4, 1, 20),
+        signed_url_ttl_seconds=r.number("GENMEDIA_SIGNED_URL_TTL_SECONDS", 900, 60, 604800),
+        signing_service_account=_optional_email(r, "GENMEDIA_SIGNING_SERVICE_ACCOUNT"),
+        local_signing_key_file=r.opt("GENMEDIA_LOCAL_SIGNING_KEY_FILE"),
+        moderation_denylist=_denylist(r),
+        idempotency_ttl_hours=r.number("GENMEDIA_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 30),
+        purge_retention_days=r.number("GENMEDIA_PURGE_RETENTION_DAYS", 30, 1, 3650),
+        processing_concurrency=r.number("GENMEDIA_PROCESSING_CONCURRENCY", 2, 1, 64),
+        tasks_location=r.text("GENMEDIA_TASKS_LOCATION", "us-central1", _LOCATION_RE),
+        log_level=r.choice("GENMEDIA_LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
+        firestore_emulator_host=r.opt("FIRESTORE_EMULATOR_HOST"),
+        storage_emulator_host=r.opt("STORAGE_EMULATOR_HOST"),
+        firebase_auth_emulator_host=r.opt("FIREBASE_AUTH_EMULATOR_HOST"),
+        cloud_tasks_emulator_host=r.opt("CLOUD_TASKS_EMULATOR_HOST"),
+    )
+    if r.problems:
+        raise ConfigError(r.problems)
+    return settings
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this instance, read from ``os.environ`` once (``cache_clear()`` to reload)."""
+    return load_settings(os.environ)

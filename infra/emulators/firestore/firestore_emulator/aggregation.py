@@ -1,0 +1,65 @@
+"""count / sum / avg over query results with production's result-type rules."""
+
+from typing import Any
+
+from . import pb
+from .errors import invalid
+from .paths import parse_field_path
+from .values import get_field
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+MAX_AGGREGATIONS = 5
+
+
+def aggregate(docs: list[Any], aggregations: Any) -> Any:
+    if not 1 <= len(aggregations) <= MAX_AGGREGATIONS:
+        raise invalid(f"An aggregation query needs 1 to {MAX_AGGREGATIONS} aggregations.")
+    result = pb.AggregationResult()
+    for i, agg in enumerate(aggregations):
+        alias = agg.alias or f"field_{i + 1}"
+        if alias in result.aggregate_fields:
+            raise invalid(f"Duplicate aggregation alias {alias!r}.")
+        result.aggregate_fields[alias].CopyFrom(_one(docs, agg))
+    return result
+
+
+def _one(docs: list[Any], agg: Any) -> Any:
+    kind = agg.WhichOneof("operator")
+    if kind == "count":
+        n = len(docs)
+        if agg.count.HasField("up_to"):
+            if agg.count.up_to.value <= 0:
+                raise invalid("count up_to must be positive.")
+            n = min(n, agg.count.up_to.value)
+        return pb.Value(integer_value=n)
+    if kind in ("sum", "avg"):
+        path = parse_field_path(getattr(agg, kind).field.field_path)
+        ints, doubles, seen = _numbers(docs, path)
+        if kind == "sum":
+            return _sum_value(ints, doubles)
+        if not seen:
+            return pb.Value(null_value=0)
+        return pb.Value(double_value=(sum(ints) + sum(doubles)) / seen)
+    raise invalid("An aggregation must be count, sum or avg.")
+
+
+def _numbers(docs: list[Any], path: tuple[str, ...]) -> tuple[list[int], list[float], int]:
+    ints: list[int] = []
+    doubles: list[float] = []
+    for doc in docs:
+        v = get_field(doc.fields, path)
+        kind = v.WhichOneof("value_type") if v is not None else None
+        if kind == "integer_value":
+            ints.append(v.integer_value)
+        elif kind == "double_value":
+            doubles.append(v.double_value)
+    return ints, doubles, len(ints) + len(doubles)
+
+
+def _sum_value(ints: list[int], doubles: list[float]) -> Any:
+    total = sum(ints)
+    if not doubles and INT64_MIN <= total <= INT64_MAX:
+        return pb.Value(integer_value=total)
+    # Any double operand, or an int64 overflow, makes the sum a double.
+    return pb.Value(double_value=float(total) + sum(doubles))

@@ -1,0 +1,125 @@
+"""Evaluating a StructuredQuery: scope, filters, ordering, cursors, offset/limit, projection."""
+
+from typing import Any
+
+from . import pb
+from .errors import invalid
+from .filters import compile_filter, inequality_fields
+from .paths import NAME_FIELD, FieldPath, parse_field_path
+from .store import Database
+from .transforms import set_field
+from .values import Key, compare, doc_field, get_field, value_key
+
+Order = tuple[FieldPath, bool]  # (field path, descending)
+
+
+def normalized_orders(sq: Any) -> list[Order]:
+    """Explicit orders, then unordered inequality fields, then __name__ (production's rule)."""
+    orders: list[Order] = [
+        (parse_field_path(o.field.field_path), o.direction == pb.DIR_DESCENDING)
+        for o in sq.order_by
+    ]
+    explicit = {path for path, _ in orders}
+    last_desc = orders[-1][1] if orders else False
+    implicit = inequality_fields(sq.where) if sq.HasField("where") else set()
+    orders += [(path, last_desc) for path in sorted(implicit - explicit)]
+    if NAME_FIELD not in explicit:
+        orders.append((NAME_FIELD, last_desc))
+    return orders
+
+
+def candidates(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
+    if len(sq.from_) != 1:
+        raise invalid("A query must select exactly one collection.")
+    selector = sq.from_[0]
+    if selector.all_descendants:
+        names = db.group_names(parent, selector.collection_id)
+    elif selector.collection_id:
+        names = db.collection_names(f"{parent}/{selector.collection_id}")
+    else:
+        raise invalid("A collection query needs a collection id.")
+    docs = (db.read(n, at) for n in names)
+    return [d for d in docs if d is not None]
+
+
+def run_query(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
+    """Matching documents in order, after cursors, offset and limit (not yet projected)."""
+    predicate = compile_filter(sq.where) if sq.HasField("where") else None
+    orders = normalized_orders(sq)
+    rows = []
+    for doc in candidates(db, parent, sq, at):
+        if predicate is not None and not predicate(doc):
+            continue
+        keys = _order_keys(doc, orders)
+        if keys is not None:
+            rows.append((keys, doc))
+    for i in range(len(orders) - 1, -1, -1):
+        rows.sort(key=lambda r: r[0][i], reverse=orders[i][1])
+    rows = _apply_cursors(rows, sq, orders)
+    if sq.offset < 0 or (sq.HasField("limit") and sq.limit.value < 0):
+        raise invalid("offset and limit must not be negative.")
+    rows = rows[sq.offset :]
+    if sq.HasField("limit"):
+        rows = rows[: sq.limit.value]
+    return [doc for _, doc in rows]
+
+
+def _order_keys(doc: Any, orders: list[Order]) -> tuple[Key, ...] | None:
+    keys = []
+    for path, _ in orders:
+        v = doc_field(doc, path)
+        if v is None:
+            return None  # ordering by a field excludes documents that lack it
+        keys.append(value_key(v))
+    return tuple(keys)
+
+
+def _apply_cursors(rows: list[Any], sq: Any, orders: list[Order]) -> list[Any]:
+    if sq.HasField("start_at"):
+        start = _cursor_keys(sq.start_at, orders)
+        inclusive = sq.start_at.before
+        rows = [r for r in rows if _position(r[0], start, orders) >= (0 if inclusive else 1)]
+    if sq.HasField("end_at"):
+        end = _cursor_keys(sq.end_at, orders)
+        inclusive = not sq.end_at.before
+        rows = [r for r in rows if _position(r[0], end, orders) <= (0 if inclusive else -1)]
+    return rows
+
+
+def _cursor_keys(cursor: Any, orders: list[Order]) -> list[Key]:
+    if len(cursor.values) > len(orders):
+        raise invalid("Too many cursor values specified. The specified order by clause has fewer.")
+    return [value_key(v) for v in cursor.values]
+
+
+def _position(keys: tuple[Key, ...], cursor: list[Key], orders: list[Order]) -> int:
+    """<0 if the row sorts before the cursor, 0 if at it, >0 if after (in query order)."""
+    for i, ck in enumerate(cursor):
+        c = compare(keys[i], ck)
+        if c:
+            return -c if orders[i][1] else c
+    return 0
+
+
+def projection(sq: Any) -> list[FieldPath] | None:
+    if not sq.HasField("select"):
+        return None
+    return [parse_field_path(f.field_path) for f in sq.select.fields]
+
+
+def mask_paths(mask: Any) -> list[FieldPath]:
+    return [parse_field_path(p) for p in mask.field_paths]
+
+
+def project(doc: Any, paths: list[FieldPath] | None) -> Any:
+    """A copy of `doc` holding only `paths` (None keeps every field; shares `doc`)."""
+    if paths is None:
+        return doc
+    out = pb.Document(name=doc.name, create_time=doc.create_time, update_time=doc.update_time)
+    for path in paths:
+        if path == NAME_FIELD:
+            continue
+        value = get_field(doc.fields, path)
+        if value is not None:
+            set_field(out.fields, path, value)
+    return out

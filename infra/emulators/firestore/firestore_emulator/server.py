@@ -1,0 +1,122 @@
+"""gRPC wiring: registers google.firestore.v1.Firestore on a grpc.server."""
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+
+from . import pb
+from .errors import RpcError
+from .service import FirestoreService
+
+SERVICE = "google.firestore.v1.Firestore"
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+UNIMPLEMENTED = {
+    "Listen": "real-time listeners",
+    "Write": "the streaming Write API",
+    "PartitionQuery": "query partitioning",
+    "ExecutePipeline": "pipeline queries",
+}
+
+
+class BindError(Exception):
+    pass
+
+
+def _abort(context: grpc.ServicerContext, exc: BaseException) -> None:
+    if isinstance(exc, RpcError):
+        context.abort(exc.code, exc.message)
+    traceback.print_exc(file=sys.stderr)
+    context.abort(grpc.StatusCode.INTERNAL, f"Emulator error: {exc!r}")
+
+
+def _unary(fn: Callable[[Any], Any], req_type: Any) -> grpc.RpcMethodHandler:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return fn(request)
+        except Exception as exc:  # noqa: BLE001 - every failure must become a gRPC status
+            _abort(context, exc)
+
+    return grpc.unary_unary_rpc_method_handler(
+        handle, request_deserializer=req_type.FromString, response_serializer=_serialize
+    )
+
+
+def _stream(fn: Callable[[Any], Iterator[Any]], req_type: Any) -> grpc.RpcMethodHandler:
+    def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        try:
+            yield from fn(request)
+        except Exception as exc:  # noqa: BLE001 - every failure must become a gRPC status
+            _abort(context, exc)
+
+    return grpc.unary_stream_rpc_method_handler(
+        handle, request_deserializer=req_type.FromString, response_serializer=_serialize
+    )
+
+
+def _serialize(msg: Any) -> bytes:
+    return msg.SerializeToString()
+
+
+def _unimplemented(method: str) -> grpc.RpcMethodHandler:
+    message = (
+        f"{SERVICE}/{method} is not supported by this emulator ({UNIMPLEMENTED[method]} "
+        "are not implemented); use get/query polling instead."
+    )
+
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+
+    if method in ("Listen", "Write"):
+        return grpc.stream_stream_rpc_method_handler(handle)
+    if method == "ExecutePipeline":
+        return grpc.unary_stream_rpc_method_handler(handle)
+    return grpc.unary_unary_rpc_method_handler(handle)
+
+
+def handlers(svc: FirestoreService) -> dict[str, grpc.RpcMethodHandler]:
+    table = {
+        "GetDocument": _unary(svc.get_document, pb.GetDocumentRequest),
+        "ListDocuments": _unary(svc.list_documents, pb.ListDocumentsRequest),
+        "CreateDocument": _unary(svc.create_document, pb.CreateDocumentRequest),
+        "UpdateDocument": _unary(svc.update_document, pb.UpdateDocumentRequest),
+        "DeleteDocument": _unary(svc.delete_document, pb.DeleteDocumentRequest),
+        "BatchGetDocuments": _stream(svc.batch_get_documents, pb.BatchGetDocumentsRequest),
+        "BeginTransaction": _unary(svc.begin_transaction, pb.BeginTransactionRequest),
+        "Commit": _unary(svc.commit, pb.CommitRequest),
+        "Rollback": _unary(svc.rollback, pb.RollbackRequest),
+        "RunQuery": _stream(svc.run_query, pb.RunQueryRequest),
+        "RunAggregationQuery": _stream(svc.run_aggregation_query, pb.RunAggregationQueryRequest),
+        "ListCollectionIds": _unary(svc.list_collection_ids, pb.ListCollectionIdsRequest),
+        "BatchWrite": _unary(svc.batch_write, pb.BatchWriteRequest),
+    }
+    table.update({m: _unimplemented(m) for m in UNIMPLEMENTED})
+    return table
+
+
+def host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def build_server(svc: FirestoreService, host: str, port: int, workers: int) -> grpc.Server:
+    """Bind the gRPC server; raise BindError if the port is taken."""
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="firestore-rpc"),
+        options=[
+            # Without this, gRPC would silently share a port another server already uses.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers(svc)),))
+    try:
+        bound = server.add_insecure_port(host_port(host, port))
+    except RuntimeError as exc:
+        raise BindError(f"cannot listen for gRPC on port {port} ({host}): {exc}") from exc
+    if bound == 0:
+        raise BindError(f"cannot listen for gRPC on port {port} ({host}): address in use")
+    return server

@@ -1,0 +1,133 @@
+"""In-memory multi-version document store: one `Database` per (project, database).
+
+Each document keeps a short list of (commit_time_us, Document|None) versions so read-only
+transactions and read_time reads see a consistent snapshot. Stored Document messages are
+never mutated after they are installed, so readers can share them without copying.
+"""
+
+import bisect
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .locks import LockTable
+from .paths import collection_id_of, collection_of, documents_root
+
+# Versions older than this are dropped unless an open read-only transaction still needs them.
+RETENTION_US = 60_000_000
+Version = tuple[int, Any]
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class Database:
+    def __init__(self, project: str, database: str, lock_timeout: float) -> None:
+        self.project = project
+        self.database = database
+        self.root = documents_root(project, database)
+        self.mutex = threading.Lock()
+        self.locks = LockTable(self.mutex, lock_timeout)
+        self.versions: dict[str, list[Version]] = {}
+        self.by_collection: dict[str, set[str]] = {}
+        self.by_group: dict[str, set[str]] = {}
+        self.txns: dict[bytes, Any] = {}
+        self.last_commit = 0
+        self.dirty = True  # a fresh (or reset) database must reach the data dir too
+
+    # -- reads ---------------------------------------------------------------------------
+    def read(self, name: str, at: int | None = None) -> Any:
+        versions = self.versions.get(name)
+        if not versions:
+            return None
+        if at is None or versions[-1][0] <= at:
+            return versions[-1][1]
+        i = bisect.bisect_right(versions, at, key=lambda v: v[0])
+        return versions[i - 1][1] if i else None
+
+    def read_time(self) -> int:
+        return max(now_us(), self.last_commit)
+
+    def collection_names(self, collection: str) -> Iterable[str]:
+        return self.by_collection.get(collection, ())
+
+    def group_names(self, parent: str, collection_id: str) -> Iterator[str]:
+        prefix = parent + "/"
+        source = self.by_group.get(collection_id, ()) if collection_id else self.versions
+        return (n for n in source if n.startswith(prefix))
+
+    def existing_names_under(self, prefix: str) -> Iterator[str]:
+        return (n for n, vs in self.versions.items() if n.startswith(prefix) and vs[-1][1])
+
+    # -- writes --------------------------------------------------------------------------
+    def next_commit_time(self) -> int:
+        self.last_commit = max(now_us(), self.last_commit + 1)
+        return self.last_commit
+
+    def install(self, changes: dict[str, Any], commit_time: int) -> None:
+        cutoff = self._cutoff()
+        for name, doc in changes.items():
+            versions = self.versions.get(name)
+            if versions is None:
+                versions = self.versions[name] = []
+                self.by_collection.setdefault(collection_of(name), set()).add(name)
+                self.by_group.setdefault(collection_id_of(name), set()).add(name)
+            versions.append((commit_time, doc))
+            self._prune(name, versions, cutoff)
+        self.dirty = True
+
+    def load(self, doc: Any, update_time: int) -> None:
+        self.install({doc.name: doc}, update_time)
+        self.last_commit = max(self.last_commit, update_time)
+
+    def sweep(self) -> None:
+        cutoff = self._cutoff()
+        for name, versions in list(self.versions.items()):
+            self._prune(name, versions, cutoff)
+
+    def _cutoff(self) -> int:
+        floor = now_us() - RETENTION_US
+        snapshots = [t.snapshot for t in self.txns.values() if t.snapshot is not None]
+        return min([floor, *snapshots])
+
+    def _prune(self, name: str, versions: list[Version], cutoff: int) -> None:
+        drop = 0
+        while drop + 1 < len(versions) and versions[drop + 1][0] <= cutoff:
+            drop += 1
+        if drop:
+            del versions[:drop]
+        if len(versions) == 1 and versions[0][1] is None and versions[0][0] <= cutoff:
+            del self.versions[name]
+            self.by_collection[collection_of(name)].discard(name)
+            self.by_group[collection_id_of(name)].discard(name)
+
+
+class Store:
+    """All databases of all projects, created on first use like production's emulator."""
+
+    def __init__(self, lock_timeout: float) -> None:
+        self.lock_timeout = lock_timeout
+        self._mutex = threading.Lock()
+        self._dbs: dict[tuple[str, str], Database] = {}
+
+    def get(self, project: str, database: str) -> Database:
+        db = self._dbs.get((project, database))
+        if db is None:
+            with self._mutex:
+                db = self._dbs.setdefault(
+                    (project, database), Database(project, database, self.lock_timeout)
+                )
+        return db
+
+    def replace(self, project: str, database: str) -> Database | None:
+        """Swap in an empty database and return the old one (for reset)."""
+        with self._mutex:
+            old = self._dbs.get((project, database))
+            self._dbs[(project, database)] = Database(project, database, self.lock_timeout)
+            return old
+
+    def all(self) -> list[Database]:
+        with self._mutex:
+            return list(self._dbs.values())

@@ -1,0 +1,127 @@
+"""Firestore value ordering, equality and document size.
+
+`value_key` maps a Value to a plain Python tuple whose natural ordering is Firestore's
+cross-type ordering, so sorting, cursors and filters can all use tuple comparison:
+null < bool < number < timestamp < string < bytes < reference < geopoint < array < map.
+"""
+
+import math
+from typing import Any
+
+from . import pb
+from .paths import FieldPath
+
+TYPE_NULL, TYPE_BOOL, TYPE_NUMBER, TYPE_TIMESTAMP, TYPE_STRING = 0, 1, 2, 3, 4
+TYPE_BYTES, TYPE_REFERENCE, TYPE_GEO, TYPE_ARRAY, TYPE_MAP = 5, 6, 7, 8, 9
+
+# NaN sorts before every other number; real numbers carry a 1 so int and float compare by value.
+NAN_KEY = (TYPE_NUMBER, 0)
+MAX_DOCUMENT_BYTES = 1_048_576
+
+Key = tuple[Any, ...]
+
+
+def value_key(v: Any) -> Key:
+    kind = v.WhichOneof("value_type")
+    if kind == "integer_value":
+        return (TYPE_NUMBER, 1, v.integer_value)
+    if kind == "string_value":
+        return (TYPE_STRING, v.string_value)
+    if kind == "double_value":
+        d = v.double_value
+        return NAN_KEY if math.isnan(d) else (TYPE_NUMBER, 1, d)
+    if kind == "boolean_value":
+        return (TYPE_BOOL, v.boolean_value)
+    if kind == "timestamp_value":
+        return (TYPE_TIMESTAMP, v.timestamp_value.seconds, v.timestamp_value.nanos)
+    if kind == "map_value":
+        fields = v.map_value.fields
+        return (TYPE_MAP, tuple((k, value_key(fields[k])) for k in sorted(fields)))
+    if kind == "array_value":
+        return (TYPE_ARRAY, tuple(value_key(x) for x in v.array_value.values))
+    if kind == "bytes_value":
+        return (TYPE_BYTES, v.bytes_value)
+    if kind == "reference_value":
+        return (TYPE_REFERENCE, tuple(v.reference_value.split("/")))
+    if kind == "geo_point_value":
+        return (TYPE_GEO, v.geo_point_value.latitude, v.geo_point_value.longitude)
+    return (TYPE_NULL,)
+
+
+def name_key(name: str) -> Key:
+    return (TYPE_REFERENCE, tuple(name.split("/")))
+
+
+def is_nan(v: Any) -> bool:
+    return v.WhichOneof("value_type") == "double_value" and math.isnan(v.double_value)
+
+
+def is_null(v: Any) -> bool:
+    return v.WhichOneof("value_type") == "null_value"
+
+
+def compare(a: Key, b: Key) -> int:
+    return (a > b) - (a < b)
+
+
+def get_field(fields: Any, path: FieldPath) -> Any:
+    """Value at `path` in a fields map, or None; never mutates the (shared) message."""
+    value = None
+    for seg in path:
+        if fields is None or seg not in fields:
+            return None
+        value = fields[seg]
+        fields = value.map_value.fields if value.WhichOneof("value_type") == "map_value" else None
+    return value
+
+
+def doc_field(doc: Any, path: FieldPath) -> Any:
+    if path == ("__name__",):
+        return pb.Value(reference_value=doc.name)
+    return get_field(doc.fields, path)
+
+
+def _str_size(s: str) -> int:
+    return len(s.encode("utf-8")) + 1
+
+
+def value_size(v: Any) -> int:
+    kind = v.WhichOneof("value_type")
+    if kind == "string_value":
+        return _str_size(v.string_value)
+    if kind == "bytes_value":
+        return len(v.bytes_value)
+    if kind == "reference_value":
+        return name_size(v.reference_value)
+    if kind == "geo_point_value":
+        return 16
+    if kind == "array_value":
+        return sum(value_size(x) for x in v.array_value.values)
+    if kind == "map_value":
+        return fields_size(v.map_value.fields)
+    if kind in ("integer_value", "double_value", "timestamp_value"):
+        return 8
+    return 1
+
+
+def fields_size(fields: Any) -> int:
+    return sum(_str_size(k) + value_size(v) for k, v in fields.items())
+
+
+def name_size(name: str) -> int:
+    """Storage size of a document name as documented for Firestore billing/limits."""
+    rel = name.split("/documents/", 1)[-1]
+    return sum(_str_size(seg) for seg in rel.split("/")) + 16
+
+
+def document_size(doc: Any) -> int:
+    return name_size(doc.name) + fields_size(doc.fields) + 32
+
+
+def micros_to_timestamp(us: int) -> Any:
+    seconds, rem = divmod(us, 1_000_000)
+    return pb.Timestamp(seconds=seconds, nanos=rem * 1000)
+
+
+def timestamp_to_micros(ts: Any) -> int:
+    return ts.seconds * 1_000_000 + ts.nanos // 1000

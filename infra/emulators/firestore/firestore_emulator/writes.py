@@ -1,0 +1,121 @@
+"""Applying Write messages: preconditions, update masks, transforms, size limit.
+
+`stage_writes` never touches the store: it computes the new versions for a whole Commit
+so that either every write is installed or, on the first failure, none is.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from . import pb
+from .errors import already_exists, failed_precondition, invalid, not_found
+from .paths import check_document_name, parse_field_path
+from .transforms import apply_transform, delete_field, set_field
+from .values import MAX_DOCUMENT_BYTES, document_size, get_field, timestamp_to_micros
+
+Reader = Callable[[str], Any]
+
+
+def write_name(w: Any) -> str:
+    kind = w.WhichOneof("operation")
+    if kind == "update":
+        return w.update.name
+    if kind == "delete":
+        return w.delete
+    if kind == "transform":
+        return w.transform.document
+    raise invalid("A write must set update, delete or transform.")
+
+
+def check_write_names(writes: Any, root: str) -> list[str]:
+    names = []
+    for w in writes:
+        name = write_name(w)
+        check_document_name(name)
+        if not name.startswith(root + "/"):
+            raise invalid(f'Document "{name}" is not in database "{root}".')
+        names.append(name)
+    return names
+
+
+def stage_writes(writes: Any, read: Reader, commit_time: Any) -> tuple[dict[str, Any], list[Any]]:
+    """Return ({name: new Document or None}, [WriteResult]) for the writes, in order."""
+    staged: dict[str, Any] = {}
+    results = []
+    for w in writes:
+        name = write_name(w)
+        current = staged[name] if name in staged else read(name)
+        new, result = apply_write(name, current, w, commit_time)
+        if new is not current:
+            staged[name] = new
+        results.append(result)
+    return staged, results
+
+
+def check_precondition(name: str, current: Any, w: Any) -> None:
+    if not w.HasField("current_document"):
+        return
+    pc = w.current_document
+    kind = pc.WhichOneof("condition_type")
+    if kind == "exists":
+        if pc.exists and current is None:
+            raise not_found(f"No document to update: {name}")
+        if not pc.exists and current is not None:
+            raise already_exists(f"Document already exists: {name}")
+    elif kind == "update_time":
+        want = timestamp_to_micros(pc.update_time)
+        if current is None or timestamp_to_micros(current.update_time) != want:
+            raise failed_precondition(
+                f"The document {name} does not match the required update_time precondition."
+            )
+
+
+def apply_write(name: str, current: Any, w: Any, commit_time: Any) -> tuple[Any, Any]:
+    check_precondition(name, current, w)
+    kind = w.WhichOneof("operation")
+    if kind == "delete":
+        return None, pb.WriteResult()
+    new = pb.Document(name=name)
+    if kind == "update":
+        if w.HasField("update_mask"):
+            _merge(new, current, w)
+        else:
+            new.fields.MergeFrom(w.update.fields)
+        transforms = w.update_transforms
+    else:
+        if current is not None:
+            new.fields.MergeFrom(current.fields)
+        transforms = w.transform.field_transforms
+    result = pb.WriteResult()
+    for ft in transforms:
+        path = parse_field_path(ft.field_path)
+        result.transform_results.append(apply_transform(new.fields, path, ft, commit_time))
+    if current is not None and new.fields == current.fields:
+        result.update_time.CopyFrom(current.update_time)
+        return current, result
+    return _finish(new, current, commit_time, result)
+
+
+def _merge(new: Any, current: Any, w: Any) -> None:
+    if current is not None:
+        new.fields.MergeFrom(current.fields)
+    for text in w.update_mask.field_paths:
+        path = parse_field_path(text)
+        value = get_field(w.update.fields, path)
+        if value is None:
+            delete_field(new.fields, path)
+        else:
+            set_field(new.fields, path, value)
+
+
+def _finish(new: Any, current: Any, commit_time: Any, result: Any) -> tuple[Any, Any]:
+    size = document_size(new)
+    if size > MAX_DOCUMENT_BYTES:
+        raise invalid(
+            f'Document "{new.name}" cannot be written because its size ({size:,} bytes) '
+            f"exceeds the maximum allowed size of {MAX_DOCUMENT_BYTES:,} bytes."
+        )
+    new.create_time.CopyFrom(current.create_time if current is not None else commit_time)
+    new.update_time.CopyFrom(commit_time)
+    result.update_time.CopyFrom(commit_time)
+    return new, result

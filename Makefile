@@ -1,0 +1,51 @@
+# GenMedia: `make dev` runs the local stack, `make test` runs lint and the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_DIR := infra/node
+
+.PHONY: setup dev test lint format token bench clean
+
+setup: $(VENV)/.installed .venv-tasks/.installed $(NODE_DIR)/node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# The Cloud Tasks emulator pins protobuf<5, which the functions' clients cannot share: own venv.
+.venv-tasks/.installed: infra/local/requirements-tasks.txt
+	test -x .venv-tasks/bin/python || $(PYTHON) -m venv .venv-tasks
+	.venv-tasks/bin/pip install -q --disable-pip-version-check -r infra/local/requirements-tasks.txt
+	touch $@
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: setup
+	$(PY) -m infra.local $(if $(SCHEDULER_INTERVAL),--scheduler-interval $(SCHEDULER_INTERVAL))
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy functions/genmedia
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+token: setup
+	@test -n "$(EMAIL)" || (echo "usage: make token EMAIL=you@example.com [ROLE=admin]" >&2; exit 2)
+	@$(PY) -m infra.local.token "$(EMAIL)" $(if $(ROLE),--role $(ROLE))
+
+bench: setup
+	for script in bench/*.py; do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .venv-tasks $(NODE_DIR)/node_modules .local

@@ -1,0 +1,51 @@
+"""Asset repository: ``assets/{asset_id}`` documents, owner-scoped reads."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from genmedia.store.records import Asset
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+COLLECTION = "assets"
+
+
+def new_asset_id() -> str:
+    """Opaque, unguessable, URL-safe (22 chars); never sequential."""
+    return secrets.token_urlsafe(16)
+
+
+class AssetRepository:
+    def __init__(self, db: firestore.Client) -> None:
+        self.db = db
+        self.collection = db.collection(COLLECTION)
+
+    def ref(self, asset_id: str) -> firestore.DocumentReference:
+        return self.collection.document(asset_id)
+
+    def create_in(self, txn: firestore.Transaction, asset: Asset) -> None:
+        txn.create(self.ref(asset.id), asset.to_doc())
+
+    def get(self, asset_id: str) -> Asset | None:
+        snap = self.ref(asset_id).get()
+        return Asset.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def get_many(self, asset_ids: Iterable[str]) -> dict[str, Asset]:
+        """One BatchGetDocuments call for any number of ids; missing ids are absent."""
+        refs = [self.ref(i) for i in dict.fromkeys(asset_ids)]
+        if not refs:
+            return {}
+        return {
+            s.id: Asset.from_doc(s.id, s.to_dict() or {}) for s in self.db.get_all(refs) if s.exists
+        }
+
+    def update_many(self, updates: dict[str, dict[str, Any]]) -> None:
+        """Apply field updates to existing assets atomically (one commit)."""
+        batch = self.db.batch()
+        for asset_id, fields in updates.items():
+            batch.update(self.ref(asset_id), fields)
+        batch.commit()

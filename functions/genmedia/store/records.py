@@ -1,0 +1,99 @@
+"""Typed records stored in Firestore, and their (de)serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any, Literal
+
+AssetType = Literal["image", "video"]
+AssetState = Literal["PENDING", "ACTIVE", "FAILED", "DELETED"]
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    path: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: str
+    owner_uid: str
+    type: AssetType
+    state: AssetState
+    prompt: str
+    params: dict[str, Any]
+    cost_micros: int
+    create_time: datetime
+    update_time: datetime
+    request_id: str = ""
+    sha256: str | None = None
+    objects: dict[str, ObjectRef] = field(default_factory=dict)  # variant -> object
+    delete_time: datetime | None = None
+    purge_time: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("id")
+        return doc
+
+    @classmethod
+    def from_doc(cls, asset_id: str, doc: dict[str, Any]) -> Asset:
+        known = {f.name for f in fields(cls)} - {"id"}
+        data = {k: v for k, v in doc.items() if k in known}
+        data["objects"] = {k: ObjectRef(**v) for k, v in (doc.get("objects") or {}).items()}
+        return cls(id=asset_id, **data)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Current-period counters; a period that has ended reads as zero."""
+
+    day: str = ""  # UTC date the image counter belongs to, YYYY-MM-DD
+    images: int = 0
+    month: str = ""  # UTC month the video and cost counters belong to, YYYY-MM
+    videos: int = 0
+    cost_micros: int = 0
+    bucket_tokens: float | None = None  # None: a full bucket
+    bucket_time: datetime | None = None
+
+    def current(self, day: str, month: str) -> Usage:
+        images = self.images if self.day == day else 0
+        same_month = self.month == month
+        return Usage(day, images, month, self.videos if same_month else 0,
+                     self.cost_micros if same_month else 0, self.bucket_tokens, self.bucket_time)  # fmt: skip
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any] | None) -> Usage:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (doc or {}).items() if k in known})
+
+
+@dataclass(frozen=True)
+class QuotaOverrides:
+    images_per_day: int | None = None
+    videos_per_month: int | None = None
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    uid: str
+    role: str | None = None
+    quota: QuotaOverrides = QuotaOverrides()
+
+    @classmethod
+    def from_doc(cls, uid: str, doc: dict[str, Any] | None) -> UserRecord:
+        doc = doc or {}
+        quota = doc.get("quota") or {}
+        return cls(
+            uid,
+            doc.get("role"),
+            QuotaOverrides(quota.get("images_per_day"), quota.get("videos_per_month")),
+        )

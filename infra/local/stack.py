@@ -1,0 +1,236 @@
+"""The local GCP stack: emulators, one functions-framework process per function, and the gateway.
+
+`make dev` runs it in the foreground; the tests start the same Stack on free ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.local import seed
+from infra.local.gateway import Gateway
+from infra.local.gateway import serve as serve_gateway
+from infra.local.processes import Child, stop_all
+from infra.local.routes import load_routes
+
+ROOT = Path(__file__).resolve().parents[2]
+FIREBASE = ROOT / "infra" / "node" / "node_modules" / ".bin" / "firebase"
+TASKS_EMULATOR = ROOT / ".venv-tasks" / "bin" / "gcloud-tasks-emulator"
+HOST = "127.0.0.1"
+DEFAULT_PORTS = {
+    "gateway": 8000, "firestore": 8080, "firestore_admin": 8081, "auth": 9099,
+    "auth_hub": 4400, "auth_logging": 4500, "storage": 4443, "tasks": 8123,
+}  # fmt: skip
+FUNCTION_PORT_BASE = 8101
+EMULATORS = ("firestore", "auth", "storage", "tasks")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class StackOptions:
+    project_id: str = "demo-genmedia"
+    state_dir: Path = ROOT / ".local"
+    free_ports: bool = False
+    echo: bool = False
+    seed_demo_user: bool = True
+    external_firestore: str | None = None  # host:port of an emulator someone else runs
+    function_env: dict[str, str] = field(default_factory=dict)
+    start_timeout: float = 90.0
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def choose_ports(functions: list[str], free: bool) -> dict[str, int]:
+    """Fixed defaults (overridable with GENMEDIA_PORT_<NAME>), or free ports for tests."""
+    wanted = dict(DEFAULT_PORTS)
+    wanted.update({f"fn_{name}": FUNCTION_PORT_BASE + i for i, name in enumerate(functions)})
+    if free:
+        return {name: _free_port() for name in wanted}
+    ports = {name: int(os.environ.get(f"GENMEDIA_PORT_{name.upper()}", port)) for name, port in wanted.items()}
+    taken = [f"{port} ({name}, GENMEDIA_PORT_{name.upper()})" for name, port in ports.items()
+             if not _port_free(port)]  # fmt: skip
+    if taken:
+        raise StackError("ports already in use: " + ", ".join(taken) + ". Stop what holds them or "
+                         "set the named variables to other ports.")  # fmt: skip
+    return ports
+
+
+class Stack:
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.table = load_routes()
+        self.function_names = sorted(self.table.functions)
+        self.children: dict[str, Child] = {}
+        self.gateway: Gateway | None = None
+        self.ports: dict[str, int] = {}
+
+    # -- addresses -------------------------------------------------------------------------
+    @property
+    def firestore_host(self) -> str:
+        return self.options.external_firestore or f"{HOST}:{self.ports['firestore']}"
+
+    @property
+    def firestore_admin(self) -> str:
+        if self.options.external_firestore:  # Google's emulator serves reset on its own port
+            return f"http://{self.options.external_firestore}"
+        return f"http://{HOST}:{self.ports['firestore_admin']}"
+
+    def function_url(self, name: str) -> str:
+        return f"http://{HOST}:{self.ports['fn_' + name]}"
+
+    def emulator_env(self) -> dict[str, str]:
+        """What a Google client needs to talk to this stack instead of Google."""
+        return {
+            "GOOGLE_CLOUD_PROJECT": self.options.project_id,
+            "FIRESTORE_EMULATOR_HOST": self.firestore_host,
+            "STORAGE_EMULATOR_HOST": f"http://{HOST}:{self.ports['storage']}",
+            "FIREBASE_AUTH_EMULATOR_HOST": f"{HOST}:{self.ports['auth']}",
+            "CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{self.ports['tasks']}",
+        }
+
+    def function_env(self, name: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENMEDIA_", "K_"))}
+        env.update(self.emulator_env())
+        env.update({
+            "FUNCTION_TARGET": name,
+            "PYTHONUNBUFFERED": "1",
+            "GENMEDIA_MEDIA_BUCKET": seed.media_bucket(self.options.project_id),
+            "GENMEDIA_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
+            "GENMEDIA_LOCAL_SIGNING_KEY_FILE": str(self.options.state_dir / "signing-key.json"),
+        })  # fmt: skip
+        env.update(self.options.function_env)
+        return env
+
+    def info(self) -> dict[str, object]:
+        env = self.emulator_env()
+        return {
+            "project_id": self.options.project_id,
+            "gateway": f"http://{HOST}:{self.ports['gateway']}",
+            "auth_emulator": env["FIREBASE_AUTH_EMULATOR_HOST"],
+            "firestore_emulator": self.firestore_host,
+            "firestore_admin": self.firestore_admin,
+            "storage_emulator": env["STORAGE_EMULATOR_HOST"].removeprefix("http://"),
+            "tasks_emulator": env["CLOUD_TASKS_EMULATOR_HOST"],
+            "media_bucket": seed.media_bucket(self.options.project_id),
+            "functions": {name: self.function_url(name) for name in self.function_names},
+            "logs": str(self.options.state_dir / "logs"),
+        }
+
+    # -- children --------------------------------------------------------------------------
+    def _make_child(self, name: str) -> Child:
+        from infra.local import services  # argv/env/health of each service
+
+        argv, env, cwd = services.command(self, name)
+        log = self.options.state_dir / "logs" / f"{name}.log"
+        return Child(name, argv, env=env, cwd=cwd, log=log, echo=self.options.echo)
+
+    def _wanted(self) -> list[str]:
+        names = [e for e in EMULATORS if not (e == "firestore" and self.options.external_firestore)]
+        return names + [f"fn_{n}" for n in self.function_names]
+
+    def start(self) -> dict[str, object]:
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        self.ports = choose_ports(self.function_names, self.options.free_ports)
+        seed.ensure_signing_key(self.options.state_dir / "signing-key.json", self.options.project_id)
+        try:
+            for name in self._wanted():
+                self.start_service(name, wait=False)
+            self._wait_healthy(self._wanted())
+            seed.seed(self)
+            self.gateway = serve_gateway(HOST, self.ports["gateway"],
+                                         {n: self.function_url(n) for n in self.table.public_functions})  # fmt: skip
+        except BaseException:
+            self.stop()
+            raise
+        info = self.info()
+        (self.options.state_dir / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
+        return info
+
+    def start_service(self, name: str, *, wait: bool = True, env: dict[str, str] | None = None) -> None:
+        child = self._make_child(name)
+        child.env.update(env or {})
+        self.children[name] = child
+        child.start()
+        if wait:
+            self._wait_healthy([name])
+
+    def stop_service(self, name: str) -> None:
+        self.children[name].stop()
+
+    def restart_function(self, function: str, env: dict[str, str] | None = None) -> None:
+        """Restart one function process, optionally with extra environment (tests use this)."""
+        self.stop_service(f"fn_{function}")
+        self.start_service(f"fn_{function}", env=env)
+
+    def _wait_healthy(self, names: list[str]) -> None:
+        from infra.local import services
+
+        deadline = time.monotonic() + self.options.start_timeout
+
+        def wait_one(name: str) -> None:
+            while not services.healthy(self, name):
+                child = self.children[name]
+                if not child.running:
+                    tail = child.log.read_text(errors="replace")[-2000:] if child.log.exists() else ""
+                    raise StackError(f"{name} exited during start-up (log {child.log}):\n{tail}")
+                if time.monotonic() > deadline:
+                    raise StackError(f"{name} did not become healthy in time (log {child.log})")
+                time.sleep(0.1)
+
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            list(pool.map(wait_one, names))
+
+    def dead_children(self) -> list[str]:
+        return [n for n, c in self.children.items() if not c.running and not c.expected_exit]
+
+    def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.shutdown()
+            self.gateway.server_close()
+            self.gateway = None
+        stop_all(list(self.children.values()))
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return 200 <= resp.status < 300
+    except OSError:
+        return False
+
+
+def tcp_open(hostport: str, timeout: float = 1.0) -> bool:
+    host, port = hostport.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def python() -> str:
+    return sys.executable

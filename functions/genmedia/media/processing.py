@@ -139,7 +139,7 @@ def _decode(data: bytes) -> Image.Image:
 def _check_pixels(size: tuple[int, int]) -> None:
     width, height = size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
-        raise _invalid(f"{width}x{height} is outside the accepted size (max {MAX_PIXELS} px)")
+        raise _invalid(f"{width}x{height} is outside the accepted size (1 to {MAX_PIXELS} pixels)")
 
 
 def _normalise(source: Image.Image) -> Image.Image:

@@ -12,8 +12,10 @@ survives is ``ContentBlocked`` raised.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import warnings
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -87,7 +89,15 @@ class VertexImagenProvider:
 
     def _new_client(self) -> Client:
         from google import genai
-        from google.genai import types
+        from google.genai import _common, types
+
+        # SDK 3.x flags generate_images as deprecated (removal not before 2027); the pinned
+        # SDK still supports it, and the one-off warning would only clutter instance logs.
+        warnings.filterwarnings(
+            "ignore",
+            message="The generate_images method is deprecated",
+            category=_common.ExperimentalWarning,
+        )
 
         http_options = types.HttpOptions(base_url=self._base_url, timeout=self._timeout_ms)
         return genai.Client(
@@ -115,24 +125,24 @@ def _config(spec: ImageSpec) -> genai_types.GenerateImagesConfig:
 
 
 def _collect(response: genai_types.GenerateImagesResponse, spec: ImageSpec) -> list[GeneratedImage]:
-    images: list[GeneratedImage] = []
-    filtered = 0
-    for generated in response.generated_images or []:
-        image = generated.image
-        if image is None or not image.image_bytes:
-            filtered += 1
-            continue
-        mime_type = image.mime_type or "image/png"
-        images.append(GeneratedImage(data=image.image_bytes, mime_type=mime_type, seed=spec.seed))
+    # Filtered samples come back as entries without image bytes (a raiFilteredReason), and
+    # Imagen reports several filtered samples with one entry, so count what survived.
+    images = [
+        GeneratedImage(
+            data=image.image_bytes, mime_type=image.mime_type or "image/png", seed=spec.seed
+        )
+        for image in (generated.image for generated in response.generated_images or [])
+        if image is not None and image.image_bytes
+    ][: spec.count]
     if not images:
-        logger.info("imagen returned no images", extra={"requested": spec.count})
+        logger.info("imagen filtered every image", extra={"requested": spec.count})
         raise ContentBlocked("The image provider's safety filters blocked every requested image")
-    if filtered or len(images) < spec.count:
+    if len(images) < spec.count:
         logger.info(
             "imagen filtered some images",
             extra={"requested": spec.count, "returned": len(images)},
         )
-    return images[: spec.count]
+    return images
 
 
 def _sdk_failures() -> tuple[type[BaseException], ...]:
@@ -144,6 +154,7 @@ def _sdk_failures() -> tuple[type[BaseException], ...]:
     failures: list[type[BaseException]] = [
         errors.APIError,
         errors.UnknownApiResponseError,
+        json.JSONDecodeError,
         pydantic.ValidationError,
         google.auth.exceptions.GoogleAuthError,
     ]
@@ -175,7 +186,9 @@ def _map_failure(exc: BaseException) -> ProviderError | ContentBlocked:
 
     if isinstance(exc, errors.APIError):
         return _map_api_error(exc)
-    if isinstance(exc, errors.UnknownApiResponseError | pydantic.ValidationError):
+    if isinstance(
+        exc, errors.UnknownApiResponseError | json.JSONDecodeError | pydantic.ValidationError
+    ):
         # Undecodable JSON or base64: a retry of the same call is unlikely to fix it.
         return ProviderError("Imagen returned a malformed response", retryable=False)
     kind = type(exc).__name__

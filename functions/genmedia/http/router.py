@@ -1,0 +1,301 @@
+"""Routing and the one place where every request becomes a response.
+
+Method handling: HEAD is answered wherever GET is (werkzeug drops the body) and OPTIONS on every
+known path, so ``Allow`` always lists OPTIONS and lists HEAD only next to GET. Path parameters
+match one segment without ``/`` or ``:`` (so ``/v1/assets/{id}`` and ``/v1/assets/{id}:undelete``
+never shadow each other); values are already percent-decoded once by the WSGI server and are
+not decoded again, then must be 1-128 characters of ``[A-Za-z0-9_-]`` or the path is a 404.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import flask
+import pydantic_core
+from pydantic import BaseModel
+
+from genmedia.config import Settings, get_settings
+from genmedia.errors import MethodNotAllowed, NotFound, PermissionDenied
+from genmedia.http import cors
+from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, to_genmedia_error
+from genmedia.http.request import Request, Response
+from genmedia.http.tracing import request_id_from, trace_from
+from genmedia.logging import LogContext, bound_context, get_logger, log_access
+
+HandlerResult = Response | Mapping[str, Any] | BaseModel
+Handler = Callable[[Request], HandlerResult]
+H = TypeVar("H", bound=Handler)
+Authenticator = Callable[[Request], object]
+
+HEALTH_PATH = "/healthz"
+PARAM_VALUE_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+ROUTE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_METHOD_ORDER = (*ROUTE_METHODS, "HEAD", "OPTIONS")
+_PARAM_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NO_BODY_STATUSES = frozenset({204, 304})
+_log = get_logger("genmedia.http")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str
+    handler: Handler
+    function_name: str
+    regex: re.Pattern[str]
+    param_names: tuple[str, ...]
+    request_model: type[BaseModel] | None = None
+    query_model: type[BaseModel] | None = None
+    response_model: type[BaseModel] | None = None
+    summary: str = ""
+    description: str | None = None
+    auth: bool = True
+    errors: tuple[int, ...] = ()
+    public: bool = True
+    status: int = 200
+
+    @property
+    def operation_id(self) -> str:
+        return f"{self.function_name}.{getattr(self.handler, '__name__', 'handler')}"
+
+
+@dataclass
+class _Result:
+    status: int
+    body: bytes | None
+    content_type: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def compile_pattern(pattern: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """Regex for a ``/v1/assets/{id}:undelete`` pattern; each ``{name}`` is one segment."""
+    if not pattern.startswith("/"):
+        raise ValueError(f"route pattern must start with '/': {pattern!r}")
+    parts: list[str] = []
+    names: list[str] = []
+    last = 0
+    for match in _PARAM_RE.finditer(pattern):
+        parts.append(re.escape(pattern[last : match.start()]))
+        names.append(match[1])
+        parts.append(f"(?P<{match[1]}>[^/:]+)")
+        last = match.end()
+    literal_tail = pattern[last:]
+    parts.append(re.escape(literal_tail))
+    if any(c in "{}" for c in _PARAM_RE.sub("", pattern)) or len(set(names)) != len(names):
+        raise ValueError(f"malformed route pattern: {pattern!r}")
+    return re.compile("".join(parts)), tuple(names)
+
+
+def _health(_: Request) -> Mapping[str, Any]:
+    return {"status": "ok"}
+
+
+class Router:
+    """Routes for one function. ``authenticator``, when given, runs before every auth=True
+    handler (raise Unauthenticated to refuse) and its result lands on ``Request.principal``;
+    without one, auth=True only documents the route and the handler must authenticate."""
+
+    def __init__(
+        self,
+        function_name: str,
+        *,
+        settings: Settings | None = None,
+        authenticator: Authenticator | None = None,
+    ) -> None:
+        self.function_name = function_name
+        self._settings = settings
+        self._authenticator = authenticator
+        self._routes: list[Route] = []
+        regex, names = compile_pattern(HEALTH_PATH)
+        self._health = Route("GET", HEALTH_PATH, _health, function_name, regex, names, auth=False)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(self._routes)
+
+    def public_routes(self) -> list[Route]:
+        return [r for r in self._routes if r.public]
+
+    def route(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        request_model: type[BaseModel] | None = None,
+        query_model: type[BaseModel] | None = None,
+        response_model: type[BaseModel] | None = None,
+        summary: str = "",
+        description: str | None = None,
+        auth: bool = True,
+        errors: Iterable[int] = (),
+        public: bool = True,
+        status: int = 200,
+    ) -> Callable[[H], H]:
+        """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results."""
+        method = method.upper()
+        if method not in ROUTE_METHODS:
+            raise ValueError(f"unsupported route method {method!r}")
+        regex, names = compile_pattern(pattern)
+        if any(r.method == method and r.pattern == pattern for r in self._routes):
+            raise ValueError(f"duplicate route {method} {pattern}")
+
+        def register(handler: H) -> H:
+            route = Route(
+                method, pattern, handler, self.function_name, regex, names,
+                request_model, query_model, response_model, summary, description,
+                auth, tuple(sorted(set(errors))), public, status,
+            )  # fmt: skip
+            self._routes.append(route)
+            # Literal segments beat parameters: /v1/assets/search before /v1/assets/{id}.
+            self._routes.sort(key=lambda r: len(r.param_names))
+            return handler
+
+        return register
+
+    def _match(self, path: str) -> list[tuple[Route, dict[str, str]]]:
+        found = []
+        for route in self._routes:
+            match = route.regex.fullmatch(path)
+            if match is None:
+                continue
+            params = match.groupdict()
+            if all(PARAM_VALUE_RE.fullmatch(v) for v in params.values()):
+                found.append((route, params))
+        if not found and path == HEALTH_PATH:
+            found.append((self._health, {}))
+        return found
+
+    @staticmethod
+    def _allowed(matches: list[tuple[Route, dict[str, str]]]) -> list[str]:
+        methods = {route.method for route, _ in matches} | {"OPTIONS"}
+        if "GET" in methods:
+            methods.add("HEAD")
+        return [m for m in _METHOD_ORDER if m in methods]
+
+    def _handle(self, req: Request, origins: tuple[str, ...]) -> _Result:
+        matches = self._match(req.path)
+        if not matches:
+            raise NotFound("No resource at this path")
+        if req.method == "OPTIONS":
+            return self._options(req, self._allowed(matches), origins)
+        method = "GET" if req.method == "HEAD" else req.method
+        selected = next(((r, p) for r, p in matches if r.method == method), None)
+        if selected is None:
+            raise MethodNotAllowed(self._allowed(matches))
+        route, req.path_params = selected
+        if route.auth and self._authenticator is not None:
+            req.principal = self._authenticator(req)
+        return self._success(route, route.handler(req))
+
+    @staticmethod
+    def _options(req: Request, allow: list[str], origins: tuple[str, ...]) -> _Result:
+        origin = req.header("Origin")
+        headers = {"Allow": ", ".join(allow)}
+        if cors.is_preflight(req.method, origin, req.header("Access-Control-Request-Method")):
+            if origin is None or not cors.origin_allowed(origin, origins):
+                raise PermissionDenied("This origin is not allowed to call the API")
+            headers.update(cors.preflight_headers(origin, allow))
+        return _Result(204, None, None, headers)
+
+    @staticmethod
+    def _success(route: Route, out: HandlerResult) -> _Result:
+        if isinstance(out, Response):
+            status, body, headers = out.status, out.body, out.headers
+        else:
+            status, body, headers = route.status, out, {}
+        if body is None or status in _NO_BODY_STATUSES:
+            return _Result(status, None, None, dict(headers))
+        payload = pydantic_core.to_json(body, by_alias=True)
+        return _Result(status, payload, "application/json", dict(headers))
+
+    def _error(self, req: Request, exc: Exception) -> _Result:
+        err, unexpected = to_genmedia_error(exc)
+        if unexpected:
+            _log.error(
+                "unhandled %s in %s %s", type(exc).__name__, req.method, req.path, exc_info=exc
+            )
+        payload = pydantic_core.to_json(problem_body(err, req.request_id), fallback=str)
+        return _Result(err.status, payload, PROBLEM_CONTENT_TYPE, dict(err.headers))
+
+    def dispatch(self, flask_request: flask.Request) -> flask.Response:
+        """Turn any request into a response: routing, CORS, errors, headers, access log."""
+        started = time.perf_counter()
+        request_id = request_id_from(flask_request.headers.get("X-Request-ID"))
+        trace = trace_from(
+            flask_request.headers.get("traceparent"),
+            flask_request.headers.get("X-Cloud-Trace-Context"),
+        )
+        ctx = LogContext(
+            request_id=request_id,
+            trace_id=trace.trace_id if trace else None,
+            span_id=trace.span_id if trace else None,
+            trace_sampled=trace.sampled if trace else False,
+            function=self.function_name,
+        )
+        with bound_context(ctx):
+            req = Request(flask_request, request_id=request_id, trace=trace, max_body_bytes=0)
+            origins: tuple[str, ...] = ()
+            try:
+                settings = self._settings or get_settings()
+                req.max_body_bytes = settings.max_body_bytes
+                origins = settings.cors_origins
+                result = self._handle(req, origins)
+            except Exception as exc:  # noqa: BLE001 - every failure must become problem+json
+                result = self._error(req, exc)
+            response = _build_response(req, result, origins)
+            _access_log(req, response, len(result.body or b""), started)
+            return response
+
+
+def _valid_header(name: str, value: str) -> bool:
+    return not any(c in "\r\n\0" for c in f"{name}{value}")
+
+
+def _build_response(req: Request, result: _Result, origins: tuple[str, ...]) -> flask.Response:
+    headers: dict[str, str] = {}
+    for name, value in {**req.response_headers, **result.headers}.items():
+        if _valid_header(name, str(value)):
+            headers[name] = str(value)
+        else:
+            _log.error("dropped response header %s with control characters", name)
+    cors.apply_security_headers(headers)
+    origin = req.header("Origin")
+    if origin is not None and cors.origin_allowed(origin, origins):
+        headers.update(cors.cors_headers(origin))
+    # Responses differ by Origin whether or not this one was allowed; caches must know.
+    cors.add_vary(headers, "Origin")
+    headers["X-Request-ID"] = req.request_id
+    response = flask.Response(result.body or b"", status=result.status, headers=headers)
+    if result.content_type is None:
+        response.headers.pop("Content-Type", None)
+    else:
+        response.headers["Content-Type"] = result.content_type
+    return response
+
+
+def _remote_ip(req: Request) -> str | None:
+    # Logging only, never used for decisions: the first hop is client-supplied.
+    forwarded = req.header("X-Forwarded-For")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return req.flask.remote_addr
+
+
+def _access_log(req: Request, response: flask.Response, size: int, started: float) -> None:
+    query = req.flask.query_string.decode("latin-1")
+    log_access(
+        method=req.method,
+        url=req.path + (f"?{query}" if query else ""),
+        status=response.status_code,
+        latency_s=time.perf_counter() - started,
+        user_agent=req.header("User-Agent"),
+        remote_ip=_remote_ip(req),
+        request_size=req.body_size,
+        response_size=size,
+        protocol=req.flask.environ.get("SERVER_PROTOCOL"),
+    )

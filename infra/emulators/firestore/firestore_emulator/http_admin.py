@@ -27,13 +27,13 @@ class _Handler(BaseHTTPRequestHandler):
     server: AdminServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/":
             self._reply(200, "Ok")
         else:
             self._reply(404, "Not Found")
 
-    def do_DELETE(self) -> None:  # noqa: N802 - http.server naming
+    def do_DELETE(self) -> None:
         match = RESET_PATH.match(self.path.split("?", 1)[0])
         if match is None:
             self._reply(404, "Not Found")
@@ -49,5 +49,5 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return

@@ -1,18 +1,20 @@
-"""Exclusive per-document locks with FIFO hand-off, deadlock detection and wait timeout.
+"""Exclusive per-document locks with age-ordered hand-off, deadlock detection, wait timeout.
 
 Read-write transactions lock every document they read and write (reads take the same
 exclusive lock writes need, so a read-modify-write never has to upgrade a shared lock:
 with shared locks, N concurrent increments would all deadlock at commit and N-1 of them
-abort each round). Contenders queue and receive the lock in arrival order, so a hot
+abort each round). Contenders queue and receive the lock in turn, so a hot
 document serialises its transactions instead of aborting them. A waiter only loses
 (is "doomed") when it closes a wait-for cycle or has waited longer than the timeout.
+Waiters are served oldest first (a retried transaction keeps its first attempt's age), so
+a transaction that already lost a conflict is not starved by newcomers.
 All methods run with the owning database's mutex held.
 """
 
+import bisect
 import itertools
 import threading
 import time
-from collections import deque
 
 _ages = itertools.count(1)
 
@@ -27,16 +29,16 @@ class LockOwner:
     def __init__(self, age: int) -> None:
         self.age = age
         self.held: set[str] = set()
-        self.waiting: "LockEntry | None" = None
+        self.waiting: LockEntry | None = None
         self.doomed: str | None = None
 
 
 class LockEntry:
-    __slots__ = ("holder", "queue", "cond")
+    __slots__ = ("cond", "holder", "queue")
 
     def __init__(self, holder: LockOwner, mutex: threading.Lock) -> None:
         self.holder: LockOwner | None = holder
-        self.queue: deque[LockOwner] = deque()
+        self.queue: list[LockOwner] = []  # waiters, oldest first
         self.cond = threading.Condition(mutex)
 
 
@@ -57,7 +59,7 @@ class LockTable:
             return True
         if entry.holder is owner:
             return True
-        entry.queue.append(owner)
+        bisect.insort(entry.queue, owner, key=lambda o: o.age)
         owner.waiting = entry
         victim = self._deadlock_victim(owner)
         if victim is not None:
@@ -81,7 +83,7 @@ class LockTable:
             if entry is None or entry.holder is not owner:
                 continue
             if entry.queue:
-                entry.holder = entry.queue.popleft()
+                entry.holder = entry.queue.pop(0)
                 entry.holder.held.add(name)
                 entry.cond.notify_all()
             else:
@@ -114,7 +116,7 @@ class LockTable:
         def visit(node: LockOwner) -> list[LockOwner] | None:
             for nxt in self._blockers(node):
                 if nxt is start:
-                    return path + [node]
+                    return [*path, node]
                 if id(nxt) not in seen:
                     seen.add(id(nxt))
                     path.append(node)

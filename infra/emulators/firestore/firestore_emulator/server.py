@@ -37,7 +37,7 @@ def _unary(fn: Callable[[Any], Any], req_type: Any) -> grpc.RpcMethodHandler:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return fn(request)
-        except Exception as exc:  # noqa: BLE001 - every failure must become a gRPC status
+        except Exception as exc:
             _abort(context, exc)
 
     return grpc.unary_unary_rpc_method_handler(
@@ -49,7 +49,7 @@ def _stream(fn: Callable[[Any], Iterator[Any]], req_type: Any) -> grpc.RpcMethod
     def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         try:
             yield from fn(request)
-        except Exception as exc:  # noqa: BLE001 - every failure must become a gRPC status
+        except Exception as exc:
             _abort(context, exc)
 
     return grpc.unary_stream_rpc_method_handler(

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from infra.local.authemu import AuthEmulator
-from tests.support.harness import Gateway, User, client_env, new_user, reset_state, reusable_stack, start_stack
+from tests.support.harness import (
+    Gateway,
+    User,
+    client_env,
+    new_user,
+    reset_state,
+    reusable_stack,
+    start_stack,
+)
 
 
 @pytest.fixture(scope="session")

@@ -66,8 +66,14 @@ def begin(
     from google.api_core import exceptions
 
     ref = db.collection(COLLECTION).document(_doc_id(uid, key))
-    record = {"uid": uid, "fingerprint": fp, "state": "IN_PROGRESS", "create_time": now,
-              "lease_expire_time": now + LEASE, "expire_time": now + ttl}  # fmt: skip
+    record = {
+        "uid": uid,
+        "fingerprint": fp,
+        "state": "IN_PROGRESS",
+        "create_time": now,
+        "lease_expire_time": now + LEASE,
+        "expire_time": now + ttl,
+    }
     try:
         ref.create(record)
         return Claim(ref, fp)
@@ -107,15 +113,26 @@ def _take_over(
 def finish(claim: Claim, response: Response, body: dict[str, Any]) -> None:
     """Store the completed response for replay (rate-limit headers describe the moment, not it)."""
     headers = {k: v for k, v in response.headers.items() if not k.lower().startswith("ratelimit")}
-    claim.ref.update({"state": "COMPLETED", "status": response.status,
-                      "body": json.dumps(body, separators=(",", ":")), "headers": headers})  # fmt: skip
+    claim.ref.update(
+        {
+            "state": "COMPLETED",
+            "status": response.status,
+            "body": json.dumps(body, separators=(",", ":")),
+            "headers": headers,
+        }
+    )
 
 
 def run_idempotent(
-    db: firestore.Client, uid: str, key: str | None, fp: str, now: datetime, ttl: timedelta,
+    db: firestore.Client,
+    uid: str,
+    key: str | None,
+    fp: str,
+    now: datetime,
+    ttl: timedelta,
     work: Callable[[], tuple[Response, dict[str, Any]]],
-) -> Response:  # fmt: skip
-    """Run ``work`` at most once per (user, key); ``work`` returns the response and its JSON body."""
+) -> Response:
+    """Run ``work`` at most once per (user, key); it returns the response and its JSON body."""
     if key is None:
         return work()[0]
     claim = begin(db, uid, validate_key(key), fp, now, ttl)

@@ -40,11 +40,13 @@ class Charge:
 
 def limits_for(settings: Settings, user: UserRecord) -> Limits:
     return Limits(
-        user.quota.images_per_day if user.quota.images_per_day is not None
+        user.quota.images_per_day
+        if user.quota.images_per_day is not None
         else settings.quota_images_per_day,
-        user.quota.videos_per_month if user.quota.videos_per_month is not None
+        user.quota.videos_per_month
+        if user.quota.videos_per_month is not None
         else settings.quota_videos_per_month,
-    )  # fmt: skip
+    )
 
 
 def bucket_for(settings: Settings) -> ratelimit.Bucket:
@@ -71,18 +73,29 @@ def usage_view(usage: Usage, limits: Limits, now: datetime) -> dict[str, Any]:
     current = usage.current(*periods(now))
     day_reset, month_reset = reset_times(now)
     return {
-        "images": {"used": current.images, "limit": limits.images_per_day,
-                   "reset_time": rfc3339(day_reset)},
-        "videos": {"used": current.videos, "limit": limits.videos_per_month,
-                   "reset_time": rfc3339(month_reset)},
+        "images": {
+            "used": current.images,
+            "limit": limits.images_per_day,
+            "reset_time": rfc3339(day_reset),
+        },
+        "videos": {
+            "used": current.videos,
+            "limit": limits.videos_per_month,
+            "reset_time": rfc3339(month_reset),
+        },
         "cost_this_month": {"currency": "USD", "amount": f"{current.cost_micros / 1e6:.6f}"},
-    }  # fmt: skip
+    }
 
 
 def charge_images(
-    db: firestore.Client, settings: Settings, uid: str, *, assets: list[Asset],
-    cost_micros: int, now: datetime,
-) -> Charge:  # fmt: skip
+    db: firestore.Client,
+    settings: Settings,
+    uid: str,
+    *,
+    assets: list[Asset],
+    cost_micros: int,
+    now: datetime,
+) -> Charge:
     """Take a rate-limit token, check the daily quota, charge, and create the PENDING assets."""
     from google.cloud import firestore
 
@@ -102,9 +115,13 @@ def charge_images(
             )
         if usage.images + count > limits.images_per_day:
             raise _quota_exceeded(usage, limits, count, now)
-        charged = replace(usage, images=usage.images + count,
-                          cost_micros=usage.cost_micros + cost_micros,
-                          bucket_tokens=decision.tokens, bucket_time=now)  # fmt: skip
+        charged = replace(
+            usage,
+            images=usage.images + count,
+            cost_micros=usage.cost_micros + cost_micros,
+            bucket_tokens=decision.tokens,
+            bucket_time=now,
+        )
         usage_repo.write_in(txn, uid, charged)
         for asset in assets:
             asset_repo.create_in(txn, asset)
@@ -128,22 +145,27 @@ def _quota_exceeded(usage: Usage, limits: Limits, count: int, now: datetime) -> 
 def refund_images(
     db: firestore.Client, charge: Charge, asset_ids: list[str], now: datetime
 ) -> None:
-    """Give back a failed generation's charge and mark its assets FAILED, atomically."""
+    """Give back the charge for ``asset_ids`` (all or part of ``charge``) and mark them FAILED."""
     from google.cloud import firestore
 
     usage_repo, asset_repo = UsageRepository(db), AssetRepository(db)
+    images = len(asset_ids)
+    cost = charge.cost_micros * images // max(1, charge.images)
 
     @firestore.transactional
     def run(txn: firestore.Transaction) -> None:
         stored, _ = usage_repo.read_in(txn, charge.uid)
         # A refund after the period rolled over has nothing to give back in that counter.
-        images = stored.images - charge.images if stored.day == charge.usage.day else stored.images
-        cost = stored.cost_micros
-        if stored.month == charge.usage.month:
-            cost -= charge.cost_micros
-        usage_repo.write_in(
-            txn, charge.uid, replace(stored, images=max(0, images), cost_micros=max(0, cost))
+        refunded = replace(
+            stored,
+            images=max(0, stored.images - images)
+            if stored.day == charge.usage.day
+            else stored.images,
+            cost_micros=max(0, stored.cost_micros - cost)
+            if stored.month == charge.usage.month
+            else stored.cost_micros,
         )
+        usage_repo.write_in(txn, charge.uid, refunded)
         for asset_id in asset_ids:
             txn.update(asset_repo.ref(asset_id), {"state": "FAILED", "update_time": now})
 

@@ -24,8 +24,12 @@ def _scheduled_jobs(stack: Stack) -> list[tuple[str, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="GenMedia local stack")
-    parser.add_argument("--scheduler-interval", type=float, default=60.0,
-                        help="seconds between scheduled background events; 0 turns the scheduler off")  # fmt: skip
+    parser.add_argument(
+        "--scheduler-interval",
+        type=float,
+        default=60.0,
+        help="seconds between scheduled background events; 0 turns the scheduler off",
+    )
     args = parser.parse_args()
     options = StackOptions(echo=True, external_firestore=os.environ.get("FIRESTORE_EMULATOR_HOST"))
     stack = Stack(options)
@@ -41,14 +45,19 @@ def main() -> int:
     scheduler = Scheduler(options.project_id, _scheduled_jobs(stack), args.scheduler_interval)
     if args.scheduler_interval > 0:
         scheduler.start()
-    print(f"\nGenMedia local stack ready in {time.monotonic() - started:.1f}s "
-          f"(.local/stack.json written)\n  gateway   {info['gateway']}  (try {info['gateway']}/v1/readyz)")  # fmt: skip
+    print(
+        f"\nGenMedia local stack ready in {time.monotonic() - started:.1f}s "
+        f"(.local/stack.json written)\n  gateway   {info['gateway']}/v1/readyz"
+    )
     for key in ("auth_emulator", "firestore_emulator", "storage_emulator", "tasks_emulator"):
         print(f"  {key:<19} {info[key]}")
     for name, url in info["functions"].items():  # type: ignore[attr-defined]
         print(f"  function {name:<18} {url}")
-    print(f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}   token: make token EMAIL={DEMO_EMAIL}\n"
-          "Ctrl-C stops everything.", flush=True)  # fmt: skip
+    print(
+        f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}   token: make token EMAIL={DEMO_EMAIL}\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
     code = 0
     while not stopping.wait(0.5):
         dead = stack.dead_children()

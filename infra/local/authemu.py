@@ -29,10 +29,11 @@ class AuthEmulator:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         req = urllib.request.Request(
-            f"http://{self.host}/{path}", method=method,
+            f"http://{self.host}/{path}",
+            method=method,
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Content-Type": "application/json", "Authorization": "Bearer owner"},
-        )  # fmt: skip
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 raw = resp.read()
@@ -77,16 +78,27 @@ class AuthEmulator:
     def id_token(self, uid: str) -> str:
         """A fresh ID token for ``uid`` via an unsigned custom token, which the emulator accepts."""
         now = int(time.time())
-        custom = ".".join([
-            _b64({"alg": "none", "typ": "JWT"}),
-            _b64({"iss": "local", "sub": "local", "uid": uid, "iat": now, "exp": now + 3600,
-                  "aud": f"https://{_IDT}/google.identity.identitytoolkit.v1.IdentityToolkit"}),
-            "",
-        ])  # fmt: skip
+        custom = ".".join(
+            [
+                _b64({"alg": "none", "typ": "JWT"}),
+                _b64(
+                    {
+                        "iss": "local",
+                        "sub": "local",
+                        "uid": uid,
+                        "iat": now,
+                        "exp": now + 3600,
+                        "aud": f"https://{_IDT}/google.identity.identitytoolkit.v1.IdentityToolkit",
+                    }
+                ),
+                "",
+            ]
+        )
         resp = self._call(
-            "POST", f"{_IDT}/v1/accounts:signInWithCustomToken?key={_API_KEY}",
+            "POST",
+            f"{_IDT}/v1/accounts:signInWithCustomToken?key={_API_KEY}",
             {"token": custom, "returnSecureToken": True},
-        )  # fmt: skip
+        )
         return str(resp["idToken"])
 
     def reset(self) -> None:

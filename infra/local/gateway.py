@@ -1,4 +1,4 @@
-"""Local front door: routes public /v1 paths to function processes as the load balancer's URL map will.
+"""Local front door: routes public /v1 paths to function processes as the LB URL map will.
 
 Reads the same routing table as Terraform (functions/routes.json). Private functions (task workers,
 event handlers) have no rule, so they are unreachable here exactly as they are in production.
@@ -17,9 +17,15 @@ from infra.local.routes import RoutingTable, load_routes
 
 MAX_BODY = 32 * 1024 * 1024  # the LB accepts large bodies; functions enforce their own limits
 HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "te", "trailer", "transfer-encoding", "upgrade",
-}  # fmt: skip
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
 
 
 class Gateway(ThreadingHTTPServer):
@@ -35,7 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Gateway
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Silence per-request stderr lines: the functions log every request themselves."""
 
     def _handle(self) -> None:
@@ -52,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self._problem(503, "UNAVAILABLE", "Service unavailable", f"{function} is not answering")
             return
-        self.send_response(status)
+        self.send_response_only(status)  # upstream's Date and Server stand, as behind the LB
         for name, value in headers:
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                 self.send_header(name, value)
@@ -67,7 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._read_chunked()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
-            self._problem(413, "PAYLOAD_TOO_LARGE", "Payload too large", "Body exceeds the front door limit")
+            self._problem(
+                413, "PAYLOAD_TOO_LARGE", "Payload too large", "Body exceeds the front door limit"
+            )
             self.close_connection = True
             return None
         return self.rfile.read(length) if length else b""
@@ -82,7 +90,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return b"".join(chunks)
             total += size
             if total > MAX_BODY:
-                self._problem(413, "PAYLOAD_TOO_LARGE", "Payload too large", "Body exceeds the front door limit")
+                self._problem(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    "Payload too large",
+                    "Body exceeds the front door limit",
+                )
                 self.close_connection = True
                 return None
             chunks.append(self.rfile.read(size))
@@ -109,9 +122,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _problem(self, status: int, code: str, title: str, detail: str) -> None:
         request_id = self.headers.get("X-Request-ID") or uuid.uuid4().hex
         body = json.dumps(
-            {"type": "about:blank", "title": title, "status": status, "detail": detail,
-             "code": code, "request_id": request_id}
-        ).encode()  # fmt: skip
+            {
+                "type": "about:blank",
+                "title": title,
+                "status": status,
+                "detail": detail,
+                "code": code,
+                "request_id": request_id,
+            }
+        ).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/problem+json")
         self.send_header("X-Request-ID", request_id)

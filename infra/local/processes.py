@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,8 +15,16 @@ from pathlib import Path
 class Child:
     """A long-running service process (emulator or function) owned by the stack launcher."""
 
-    def __init__(self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log: Path,
-                 echo: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        cwd: Path,
+        log: Path,
+        echo: bool = False,
+    ) -> None:
         self.name, self.argv, self.env, self.cwd, self.log = name, argv, env, cwd, log
         self.echo = echo
         self.proc: subprocess.Popen[bytes] | None = None
@@ -28,10 +37,17 @@ class Child:
         # A new session puts the child and everything it spawns (gunicorn workers, node helpers)
         # in one process group, so stop() can take the whole tree down.
         self.proc = subprocess.Popen(
-            self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        self._pump = threading.Thread(target=self._copy_output, name=f"log-{self.name}", daemon=True)
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._pump = threading.Thread(
+            target=self._copy_output, name=f"log-{self.name}", daemon=True
+        )
         self._pump.start()
 
     def _copy_output(self) -> None:
@@ -51,10 +67,8 @@ class Child:
     def signal_group(self, sig: signal.Signals) -> None:
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
 
     def wait_stopped(self, deadline: float) -> None:
         """Wait until the group leader exits; SIGKILL the group if it outlives the deadline."""

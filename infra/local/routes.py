@@ -1,4 +1,4 @@
-"""The public routing table (functions/routes.json): one source of truth for the gateway and Terraform."""
+"""The public routing table (functions/routes.json), shared by the gateway and Terraform."""
 
 from __future__ import annotations
 

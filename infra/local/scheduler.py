@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
-def pubsub_event(project_id: str, topic: str, data: dict[str, object]) -> tuple[dict[str, str], bytes]:
+def pubsub_event(
+    project_id: str, topic: str, data: dict[str, object]
+) -> tuple[dict[str, str], bytes]:
     """Headers and body of the CloudEvent Eventarc would POST for one Pub/Sub message."""
     event_id = uuid.uuid4().hex
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")

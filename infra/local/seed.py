@@ -52,9 +52,11 @@ def ensure_signing_key(path: Path, project_id: str) -> None:
 
 def create_bucket(storage_host: str, project_id: str, name: str) -> None:
     req = urllib.request.Request(
-        f"http://{storage_host}/storage/v1/b?project={project_id}", method="POST",
-        data=json.dumps({"name": name}).encode(), headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+        f"http://{storage_host}/storage/v1/b?project={project_id}",
+        method="POST",
+        data=json.dumps({"name": name}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         urllib.request.urlopen(req, timeout=10).close()
     except urllib.error.HTTPError as exc:

@@ -7,7 +7,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.local.stack import FIREBASE, HOST, ROOT, TASKS_EMULATOR, StackError, http_ok, python, tcp_open
+from infra.local.stack import (
+    FIREBASE,
+    HOST,
+    ROOT,
+    TASKS_EMULATOR,
+    StackError,
+    http_ok,
+    python,
+    tcp_open,
+)
 
 if TYPE_CHECKING:
     from infra.local.stack import Stack
@@ -50,22 +59,56 @@ def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
     state = stack.options.state_dir
     if name == "firestore":
         env["PYTHONPATH"] = str(ROOT / "infra" / "emulators" / "firestore")
-        argv = [python(), "-m", "firestore_emulator", "--host", HOST,
-                "--port", str(stack.ports["firestore"]), "--http-port", str(stack.ports["firestore_admin"])]  # fmt: skip
+        argv = [
+            python(),
+            "-m",
+            "firestore_emulator",
+            "--host",
+            HOST,
+            "--port",
+            str(stack.ports["firestore"]),
+            "--http-port",
+            str(stack.ports["firestore_admin"]),
+        ]
         return argv, env, ROOT
     if name == "auth":
         env["FIREBASE_CLI_DISABLE_UPDATE_CHECK"] = "true"
-        argv = [str(FIREBASE), "emulators:start", "--only", "auth", "--project", stack.options.project_id,
-                "--config", str(_auth_config(stack))]  # fmt: skip
+        argv = [
+            str(FIREBASE),
+            "emulators:start",
+            "--only",
+            "auth",
+            "--project",
+            stack.options.project_id,
+            "--config",
+            str(_auth_config(stack)),
+        ]
         return argv, env, state / "firebase"
     if name == "storage":
         port = stack.ports["storage"]
-        argv = [_fake_gcs_binary(), "-scheme", "http", "-host", HOST, "-port", str(port),
-                "-backend", "memory", "-public-host", f"{HOST}:{port}",
-                "-external-url", f"http://{HOST}:{port}", "-log-level", "warn"]  # fmt: skip
+        argv = [
+            _fake_gcs_binary(),
+            "-scheme",
+            "http",
+            "-host",
+            HOST,
+            "-port",
+            str(port),
+            "-backend",
+            "memory",
+            "-public-host",
+            f"{HOST}:{port}",
+            "-external-url",
+            f"http://{HOST}:{port}",
+            "-log-level",
+            "warn",
+        ]
         return argv, env, state
     if name == "tasks":
-        queues = [f"projects/{stack.options.project_id}/locations/us-central1/queues/{q}" for q in TASK_QUEUES]
+        queues = [
+            f"projects/{stack.options.project_id}/locations/us-central1/queues/{q}"
+            for q in TASK_QUEUES
+        ]
         argv = [str(TASKS_EMULATOR), "start", "-p", str(stack.ports["tasks"]), "-q"]
         for queue in queues:
             argv += ["-d", queue]
@@ -73,9 +116,21 @@ def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
     if name.startswith("fn_"):
         function = name.removeprefix("fn_")
         kind = stack.table.functions[function].get("kind", "http")
-        argv = [python(), "-m", "functions_framework", "--source", str(ROOT / "functions" / "main.py"),
-                "--target", function, "--host", HOST, "--port", str(stack.ports[name]),
-                "--signature-type", "cloudevent" if kind == "event" else "http"]  # fmt: skip
+        argv = [
+            python(),
+            "-m",
+            "functions_framework",
+            "--source",
+            str(ROOT / "functions" / "main.py"),
+            "--target",
+            function,
+            "--host",
+            HOST,
+            "--port",
+            str(stack.ports[name]),
+            "--signature-type",
+            "cloudevent" if kind == "event" else "http",
+        ]
         return argv, stack.function_env(function), ROOT / "functions"
     raise StackError(f"unknown service {name}")
 
@@ -92,5 +147,7 @@ def healthy(stack: Stack, name: str) -> bool:
     if name.startswith("fn_"):
         kind = stack.table.functions[name.removeprefix("fn_")].get("kind", "http")
         url = stack.function_url(name.removeprefix("fn_"))
-        return http_ok(url + "/healthz") if kind == "http" else tcp_open(url.removeprefix("http://"))
+        return (
+            http_ok(url + "/healthz") if kind == "http" else tcp_open(url.removeprefix("http://"))
+        )
     raise StackError(f"unknown service {name}")

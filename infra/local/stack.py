@@ -26,9 +26,15 @@ FIREBASE = ROOT / "infra" / "node" / "node_modules" / ".bin" / "firebase"
 TASKS_EMULATOR = ROOT / ".venv-tasks" / "bin" / "gcloud-tasks-emulator"
 HOST = "127.0.0.1"
 DEFAULT_PORTS = {
-    "gateway": 8000, "firestore": 8080, "firestore_admin": 8081, "auth": 9099,
-    "auth_hub": 4400, "auth_logging": 4500, "storage": 4443, "tasks": 8123,
-}  # fmt: skip
+    "gateway": 8000,
+    "firestore": 8080,
+    "firestore_admin": 8081,
+    "auth": 9099,
+    "auth_hub": 4400,
+    "auth_logging": 4500,
+    "storage": 4443,
+    "tasks": 8123,
+}
 FUNCTION_PORT_BASE = 8101
 EMULATORS = ("firestore", "auth", "storage", "tasks")
 
@@ -70,12 +76,20 @@ def choose_ports(functions: list[str], free: bool) -> dict[str, int]:
     wanted.update({f"fn_{name}": FUNCTION_PORT_BASE + i for i, name in enumerate(functions)})
     if free:
         return {name: _free_port() for name in wanted}
-    ports = {name: int(os.environ.get(f"GENMEDIA_PORT_{name.upper()}", port)) for name, port in wanted.items()}
-    taken = [f"{port} ({name}, GENMEDIA_PORT_{name.upper()})" for name, port in ports.items()
-             if not _port_free(port)]  # fmt: skip
+    ports = {
+        name: int(os.environ.get(f"GENMEDIA_PORT_{name.upper()}", port))
+        for name, port in wanted.items()
+    }
+    taken = [
+        f"{port} ({name}, GENMEDIA_PORT_{name.upper()})"
+        for name, port in ports.items()
+        if not _port_free(port)
+    ]
     if taken:
-        raise StackError("ports already in use: " + ", ".join(taken) + ". Stop what holds them or "
-                         "set the named variables to other ports.")  # fmt: skip
+        raise StackError(
+            "ports already in use: " + ", ".join(taken) + ". Stop what holds them or "
+            "set the named variables to other ports."
+        )
     return ports
 
 
@@ -115,13 +129,15 @@ class Stack:
     def function_env(self, name: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GENMEDIA_", "K_"))}
         env.update(self.emulator_env())
-        env.update({
-            "FUNCTION_TARGET": name,
-            "PYTHONUNBUFFERED": "1",
-            "GENMEDIA_MEDIA_BUCKET": seed.media_bucket(self.options.project_id),
-            "GENMEDIA_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
-            "GENMEDIA_LOCAL_SIGNING_KEY_FILE": str(self.options.state_dir / "signing-key.json"),
-        })  # fmt: skip
+        env.update(
+            {
+                "FUNCTION_TARGET": name,
+                "PYTHONUNBUFFERED": "1",
+                "GENMEDIA_MEDIA_BUCKET": seed.media_bucket(self.options.project_id),
+                "GENMEDIA_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
+                "GENMEDIA_LOCAL_SIGNING_KEY_FILE": str(self.options.state_dir / "signing-key.json"),
+            }
+        )
         env.update(self.options.function_env)
         return env
 
@@ -155,14 +171,19 @@ class Stack:
     def start(self) -> dict[str, object]:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         self.ports = choose_ports(self.function_names, self.options.free_ports)
-        seed.ensure_signing_key(self.options.state_dir / "signing-key.json", self.options.project_id)
+        seed.ensure_signing_key(
+            self.options.state_dir / "signing-key.json", self.options.project_id
+        )
         try:
             for name in self._wanted():
                 self.start_service(name, wait=False)
             self._wait_healthy(self._wanted())
             seed.seed(self)
-            self.gateway = serve_gateway(HOST, self.ports["gateway"],
-                                         {n: self.function_url(n) for n in self.table.public_functions})  # fmt: skip
+            self.gateway = serve_gateway(
+                HOST,
+                self.ports["gateway"],
+                {n: self.function_url(n) for n in self.table.public_functions},
+            )
         except BaseException:
             self.stop()
             raise
@@ -170,7 +191,9 @@ class Stack:
         (self.options.state_dir / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
         return info
 
-    def start_service(self, name: str, *, wait: bool = True, env: dict[str, str] | None = None) -> None:
+    def start_service(
+        self, name: str, *, wait: bool = True, env: dict[str, str] | None = None
+    ) -> None:
         child = self._make_child(name)
         child.env.update(env or {})
         self.children[name] = child
@@ -195,7 +218,9 @@ class Stack:
             while not services.healthy(self, name):
                 child = self.children[name]
                 if not child.running:
-                    tail = child.log.read_text(errors="replace")[-2000:] if child.log.exists() else ""
+                    tail = (
+                        child.log.read_text(errors="replace")[-2000:] if child.log.exists() else ""
+                    )
                     raise StackError(f"{name} exited during start-up (log {child.log}):\n{tail}")
                 if time.monotonic() > deadline:
                     raise StackError(f"{name} did not become healthy in time (log {child.log})")

@@ -18,7 +18,10 @@ def main() -> int:
     parser.add_argument("--role", choices=["admin", "user", "viewer"], default=None)
     args = parser.parse_args()
     if not STACK_JSON.exists():
-        print("no running stack (.local/stack.json missing): start it with `make dev`", file=sys.stderr)
+        print(
+            "no running stack (.local/stack.json missing): start it with `make dev`",
+            file=sys.stderr,
+        )
         return 1
     info = json.loads(STACK_JSON.read_text())
     auth = AuthEmulator(info["auth_emulator"], info["project_id"])
@@ -26,8 +29,10 @@ def main() -> int:
         uid = auth.ensure_user(args.email, role=args.role)
         print(auth.id_token(uid))
     except OSError as exc:
-        print(f"auth emulator at {info['auth_emulator']} not answering ({exc}): is `make dev` running?",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"auth emulator at {info['auth_emulator']} not answering ({exc}); is `make dev` up?",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""Test harness: the local stack for a test session, state resets, users with tokens, a gateway client."""
+"""Test harness: the stack for a test session, state resets, users with tokens, an API client."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def reusable_stack() -> dict[str, Any] | None:
 
 
 def start_stack(state_dir: Path, **options: Any) -> Stack:
-    stack = Stack(StackOptions(state_dir=state_dir, free_ports=True, seed_demo_user=False, **options))
+    stack = Stack(
+        StackOptions(state_dir=state_dir, free_ports=True, seed_demo_user=False, **options)
+    )
     stack.start()
     return stack
 
@@ -45,7 +47,7 @@ def client_env(info: dict[str, Any]) -> dict[str, str]:
 
 
 def reset_state(info: dict[str, Any]) -> None:
-    """Empty Firestore, every bucket and the Auth emulator, as the official emulators' reset calls do."""
+    """Empty Firestore, every bucket and the Auth emulator (the emulators' own reset calls)."""
     project = info["project_id"]
     req = urllib.request.Request(
         f"{info['firestore_admin']}/emulator/v1/projects/{project}/databases/(default)/documents",
@@ -87,14 +89,24 @@ class Gateway:
         self.base_url = base_url
         self.session = requests.Session()
 
-    def call(self, method: str, path: str, *, user: User | None = None, token: str | None = None,
-             headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:  # fmt: skip
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: User | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         all_headers = dict(headers or {})
         if user is not None:
             all_headers.update(user.headers())
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(method, self.base_url + path, headers=all_headers, timeout=120, **kwargs)
+        return self.session.request(
+            method, self.base_url + path, headers=all_headers, timeout=120, **kwargs
+        )
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.call("GET", path, **kwargs)

@@ -7,5 +7,5 @@ Collections (index needs are listed in infra/firestore-indexes.md for the Terraf
 - ``users/{uid}``: role mirror and per-user quota overrides (set by the admin function).
 - ``idempotency/{sha256(uid, key)}``: stored responses of POSTs sent with an Idempotency-Key;
   ``expire_time`` is the TTL field.
-- ``moderation_events/{id}``: audit trail of blocked prompts (hash and matched term, not the prompt).
+- ``moderation_events/{id}``: audit trail of blocked prompts.
 """

@@ -64,8 +64,15 @@ class Usage:
     def current(self, day: str, month: str) -> Usage:
         images = self.images if self.day == day else 0
         same_month = self.month == month
-        return Usage(day, images, month, self.videos if same_month else 0,
-                     self.cost_micros if same_month else 0, self.bucket_tokens, self.bucket_time)  # fmt: skip
+        return Usage(
+            day,
+            images,
+            month,
+            self.videos if same_month else 0,
+            self.cost_micros if same_month else 0,
+            self.bucket_tokens,
+            self.bucket_time,
+        )
 
     def to_doc(self) -> dict[str, Any]:
         return asdict(self)

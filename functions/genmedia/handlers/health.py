@@ -1,0 +1,45 @@
+"""``health`` function: liveness, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from genmedia.http import Request, Response, Router
+from genmedia.services import health
+
+router = Router("health")
+
+
+@router.route("GET", "/v1/healthz", auth=False, summary="Liveness: the process is up")
+def healthz(_: Request) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.route(
+    "GET",
+    "/v1/readyz",
+    auth=False,
+    errors=[503],
+    summary="Readiness: Firestore, Storage and Tasks answer; provider breaker states",
+)
+def readyz(_: Request) -> Response:
+    report = health.readiness()
+    return Response(
+        report,
+        status=200 if report["status"] == "ok" else 503,
+        headers={} if report["status"] == "ok" else {"Retry-After": "5"},
+    )
+
+
+@router.route("GET", "/v1/openapi.json", auth=False, summary="This API's OpenAPI 3.1 document")
+def openapi(_: Request) -> Response:
+    return Response(_document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    from genmedia.handlers import public_routers
+    from genmedia.openapi import build_openapi
+
+    return build_openapi(public_routers(), title="GenMedia API", version="1.0.0")

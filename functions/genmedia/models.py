@@ -1,0 +1,120 @@
+"""Public request and response models: validated by the code, and the source of OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from genmedia.http import ApiModel
+
+AspectRatio = Literal["1:1", "3:4", "4:3", "9:16", "16:9"]
+ImageModel = Literal[
+    "imagen-4.0-generate-001",
+    "imagen-4.0-fast-generate-001",
+    "imagen-4.0-ultra-generate-001",
+    "imagen-3.0-generate-002",
+]
+
+
+class GenerateImagesRequest(ApiModel):
+    prompt: str = Field(min_length=1, max_length=2000, description="What to draw.")
+    negative_prompt: str | None = Field(None, max_length=2000)
+    count: int = Field(1, ge=1, le=4, description="Number of images.")
+    aspect_ratio: AspectRatio = "1:1"
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Same seed, same image.")
+    style: str | None = Field(None, min_length=1, max_length=100)
+    model: ImageModel | None = Field(None, description="Imagen model; default per deployment.")
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must contain non-whitespace characters")
+        return value
+
+
+class Money(ApiModel):
+    currency: str = "USD"
+    amount: str = Field(description="Decimal string, e.g. '0.040000'.")
+
+
+class SignedUrl(ApiModel):
+    url: str
+    expire_time: datetime
+
+
+class AssetUrls(ApiModel):
+    original: SignedUrl
+    thumbnail: SignedUrl
+
+
+class Thumbnail(ApiModel):
+    width: int
+    height: int
+    content_type: str
+    size_bytes: int
+
+
+class Asset(ApiModel):
+    id: str
+    type: Literal["image", "video"]
+    state: Literal["ACTIVE", "DELETED"]
+    prompt: str
+    negative_prompt: str | None = None
+    aspect_ratio: str | None = None
+    seed: int | None = None
+    style: str | None = None
+    model: str | None = None
+    width: int
+    height: int
+    content_type: str
+    size_bytes: int
+    sha256: str
+    thumbnail: Thumbnail | None = None
+    cost: Money
+    create_time: datetime
+    update_time: datetime
+    delete_time: datetime | None = None
+    purge_time: datetime | None = None
+    urls: AssetUrls | None = None
+
+
+class UsageCounter(ApiModel):
+    used: int
+    limit: int
+    reset_time: datetime
+
+
+class Usage(ApiModel):
+    images: UsageCounter
+    videos: UsageCounter
+    cost_this_month: Money
+
+
+class GenerateImagesResponse(ApiModel):
+    assets: list[Asset]
+    usage: Usage
+
+
+class QuotaPatch(ApiModel):
+    images_per_day: int | None = Field(None, ge=0, le=1_000_000)
+    videos_per_month: int | None = Field(None, ge=0, le=1_000_000)
+
+
+class UpdateUserRequest(ApiModel):
+    role: Literal["admin", "user", "viewer"] | None = None
+    quota: QuotaPatch | None = None
+
+
+class Quota(ApiModel):
+    images_per_day: int
+    videos_per_month: int
+
+
+class UserView(ApiModel):
+    uid: str
+    role: Literal["admin", "user", "viewer"]
+    quota: Quota
+    quota_overrides: QuotaPatch

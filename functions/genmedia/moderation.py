@@ -1,0 +1,67 @@
+"""Input moderation: a pluggable check before any charge or provider call.
+
+The default checker is a configurable denylist matched on whole words after Unicode and case
+normalisation. Blocked prompts are answered 422 CONTENT_BLOCKED and recorded for audit in
+``moderation_events`` (the prompt is kept there, in a restricted collection, never in logs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from genmedia.errors import ContentBlocked
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+# Returns the reason a text is blocked, or None.
+Checker = Callable[[str], str | None]
+
+
+def normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.findall(r"\w+", folded))
+
+
+def denylist_checker(terms: Iterable[str]) -> Checker:
+    patterns = [(t, re.compile(rf"\b{re.escape(normalise(t))}\b")) for t in terms if normalise(t)]
+
+    def check(text: str) -> str | None:
+        clean = normalise(text)
+        return next(
+            (f"denylist:{term}" for term, pattern in patterns if pattern.search(clean)), None
+        )
+
+    return check
+
+
+def enforce(
+    checker: Checker,
+    texts: list[str],
+    *,
+    db: firestore.Client,
+    uid: str,
+    request_id: str,
+    now: datetime,
+) -> None:
+    """Raise ContentBlocked (after recording the event) if any text is blocked."""
+    for text in texts:
+        reason = checker(text)
+        if reason is None:
+            continue
+        db.collection("moderation_events").add(
+            {
+                "uid": uid,
+                "reason": reason,
+                "request_id": request_id,
+                "create_time": now,
+                "text": text,
+                "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            }
+        )
+        raise ContentBlocked("The prompt was blocked by the content policy")

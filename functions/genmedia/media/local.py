@@ -11,6 +11,8 @@ import colorsys
 import hashlib
 import io
 import random
+import threading
+import unicodedata
 from decimal import Decimal
 from functools import cache
 
@@ -25,6 +27,11 @@ _CAPTION_CHARS = 60
 # Low PNG compression: these bytes are re-encoded by processing anyway, so spending CPU on a
 # smaller intermediate file would only slow local generation down.
 _PNG_COMPRESS_LEVEL = 1
+
+
+# One FreeType face is shared by all threads, and FreeType faces are not safe to render
+# from several threads at once.
+_font_lock = threading.Lock()
 
 
 @cache
@@ -127,18 +134,27 @@ def _glow(layer: Image.Image, radius: float) -> Image.Image:
     return small.resize(layer.size, Image.Resampling.BILINEAR)
 
 
+def _caption_text(text: str) -> str:
+    # Pillow's built-in font only covers basic Latin: fold accents away and drop the rest
+    # rather than draw boxes for missing glyphs.
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    excerpt = " ".join(folded.split())
+    if len(excerpt) > _CAPTION_CHARS:
+        excerpt = excerpt[: _CAPTION_CHARS - 3].rstrip() + "..."
+    return excerpt
+
+
 def _caption(image: Image.Image, text: str) -> None:
     w, h = image.size
     strip_h = max(24, max(w, h) // 22)
-    excerpt = " ".join(text.split())
-    if len(excerpt) > _CAPTION_CHARS:
-        excerpt = excerpt[: _CAPTION_CHARS - 1].rstrip() + "…"
+    excerpt = _caption_text(text)
     overlay = Image.new("RGBA", (w, strip_h), (10, 10, 16, 150))
     draw = ImageDraw.Draw(overlay)
     font = _caption_font(round(strip_h * 0.55))
-    draw.text(
-        (strip_h // 2, strip_h // 2), excerpt, font=font, fill=(245, 245, 250, 255), anchor="lm"
-    )
+    with _font_lock:
+        draw.text(
+            (strip_h // 2, strip_h // 2), excerpt, font=font, fill=(245, 245, 250, 255), anchor="lm"
+        )
     region = (0, h - strip_h, w, h)
     image.paste(Image.alpha_composite(image.crop(region), overlay), region[:2])
 

@@ -109,3 +109,16 @@ def test_generation_is_fast_enough() -> None:
     per_image = (time.perf_counter() - started) / 2
     # Target is ~100 ms on 2 cores; the bound is loose so slow CI machines do not flake.
     assert per_image < 1.0
+
+
+def test_caption_text_is_short_and_drawable() -> None:
+    from genmedia.media.local import _caption_text
+
+    assert _caption_text("Crème   brûlée\non a  table") == "Creme brulee on a table"
+    assert _caption_text("富士山 at dawn") == "at dawn"
+    long = _caption_text("word " * 40)
+    assert len(long) <= 60 and long.endswith("...")
+
+
+def test_non_latin_prompt_still_generates() -> None:
+    assert generate(prompt="富士山と桜 🌸") == generate(prompt="富士山と桜 🌸")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.local.authemu import AuthEmulator
+from infra.local.stack import Stack
 from tests.support.harness import (
     Gateway,
     User,
@@ -21,7 +22,10 @@ from tests.support.harness import (
 
 
 @pytest.fixture(scope="session")
-def stack_info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def session_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, Any], Stack | None]]:
+    """The stack for this session: a reused live one (GENMEDIA_REUSE_STACK=1) or our own."""
     info = reusable_stack()
     stack = None
     if info is None:
@@ -30,12 +34,33 @@ def stack_info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     saved = dict(os.environ)
     os.environ.update(client_env(info))
     try:
-        yield info
+        yield info, stack
     finally:
         os.environ.clear()
         os.environ.update(saved)
         if stack is not None:
             stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_info(session_stack: tuple[dict[str, Any], Stack | None]) -> dict[str, Any]:
+    return session_stack[0]
+
+
+@pytest.fixture(scope="session")
+def controllable_stack(
+    session_stack: tuple[dict[str, Any], Stack | None], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A stack whose processes tests may restart: the session's own, or a private one."""
+    owned = session_stack[1]
+    if owned is not None:
+        yield owned
+        return
+    private = start_stack(tmp_path_factory.mktemp("private-stack"))
+    try:
+        yield private
+    finally:
+        private.stop()
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from infra.local.scheduler import Scheduler
 from infra.local.seed import DEMO_EMAIL, DEMO_PASSWORD
-from infra.local.stack import Stack, StackError, StackOptions
+from infra.local.stack import ROOT, TEST_FUNCTION_ENV, Stack, StackError, StackOptions
 
 
 def _scheduled_jobs(stack: Stack) -> list[tuple[str, str]]:
@@ -30,8 +31,24 @@ def main() -> int:
         default=60.0,
         help="seconds between scheduled background events; 0 turns the scheduler off",
     )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=ROOT / ".local",
+        help="where stack.json, logs and the local signing key go",
+    )
+    parser.add_argument(
+        "--test-settings",
+        action="store_true",
+        help="functions use the test suite settings (GENMEDIA_REUSE_STACK=1)",
+    )
     args = parser.parse_args()
-    options = StackOptions(echo=True, external_firestore=os.environ.get("FIRESTORE_EMULATOR_HOST"))
+    options = StackOptions(
+        echo=True,
+        state_dir=args.state_dir,
+        external_firestore=os.environ.get("FIRESTORE_EMULATOR_HOST"),
+        function_env=dict(TEST_FUNCTION_ENV) if args.test_settings else {},
+    )
     stack = Stack(options)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,7 +64,7 @@ def main() -> int:
         scheduler.start()
     print(
         f"\nGenMedia local stack ready in {time.monotonic() - started:.1f}s "
-        f"(.local/stack.json written)\n  gateway   {info['gateway']}/v1/readyz"
+        f"({args.state_dir / 'stack.json'} written)\n  gateway   {info['gateway']}/v1/readyz"
     )
     for key in ("auth_emulator", "firestore_emulator", "storage_emulator", "tasks_emulator"):
         print(f"  {key:<19} {info[key]}")

@@ -37,6 +37,9 @@ DEFAULT_PORTS = {
 }
 FUNCTION_PORT_BASE = 8101
 EMULATORS = ("firestore", "auth", "storage", "tasks")
+# Function settings the test suite runs with: a generous rate limit so quota and idempotency
+# tests measure quotas, not the token bucket (rate-limit tests set their own).
+TEST_FUNCTION_ENV = {"GENMEDIA_RATE_LIMIT_BURST": "1000", "GENMEDIA_RATE_LIMIT_PER_MINUTE": "1000"}
 
 
 class StackError(RuntimeError):
@@ -152,6 +155,7 @@ class Stack:
             "storage_emulator": env["STORAGE_EMULATOR_HOST"].removeprefix("http://"),
             "tasks_emulator": env["CLOUD_TASKS_EMULATOR_HOST"],
             "media_bucket": seed.media_bucket(self.options.project_id),
+            "function_env": self.options.function_env,
             "functions": {name: self.function_url(name) for name in self.function_names},
             "logs": str(self.options.state_dir / "logs"),
         }

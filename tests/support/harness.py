@@ -13,16 +13,20 @@ from typing import Any
 import requests
 
 from infra.local.authemu import AuthEmulator
-from infra.local.stack import ROOT, Stack, StackOptions, http_ok
+from infra.local.stack import ROOT, TEST_FUNCTION_ENV, Stack, StackOptions, http_ok
 
 STACK_JSON = ROOT / ".local" / "stack.json"
 
 
 def reusable_stack() -> dict[str, Any] | None:
-    """The live `make dev` stack, when GENMEDIA_REUSE_STACK=1 and it answers."""
+    """A live stack started with `python -m infra.local --test-settings`, when
+    GENMEDIA_REUSE_STACK=1 and it answers; otherwise None and the session starts its own."""
     if os.environ.get("GENMEDIA_REUSE_STACK") != "1" or not STACK_JSON.exists():
         return None
     info: dict[str, Any] = json.loads(STACK_JSON.read_text())
+    if info.get("function_env") != TEST_FUNCTION_ENV:
+        print("GENMEDIA_REUSE_STACK: the live stack lacks --test-settings; starting a private one")
+        return None
     return info if http_ok(info["gateway"] + "/v1/healthz") else None
 
 

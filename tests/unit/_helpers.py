@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import flask
-
 from genmedia.config import Settings, load_settings
 from genmedia.http import Router
 

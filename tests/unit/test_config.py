@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-
 from genmedia import config
 from genmedia.config import DEFAULT_DENYLIST, TEST_ONLY_VARS, ConfigError, load_settings
+
 from tests.unit._helpers import BASE_ENV
 
 
@@ -202,7 +202,7 @@ def test_emulators_allowed_locally() -> None:
 
 
 def test_get_settings_reads_environ_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(BASE_ENV) + ["GCLOUD_PROJECT", "K_SERVICE", *TEST_ONLY_VARS]:
+    for name in [*BASE_ENV, "GCLOUD_PROJECT", "K_SERVICE", *TEST_ONLY_VARS]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "first-proj")
     monkeypatch.setenv("GENMEDIA_MEDIA_BUCKET", "bucket-1")
@@ -218,5 +218,6 @@ def test_get_settings_reads_environ_once(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_config_imports_nothing_from_genmedia() -> None:
-    source = open(config.__file__, encoding="utf-8").read()
+    with open(config.__file__, encoding="utf-8") as f:
+        source = f.read()
     assert "from genmedia" not in source and "import genmedia" not in source

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pytest
-
 from genmedia.http import ApiModel, Request, Router
+
 from tests.unit._helpers import body_of, call, make_settings
 
 LIMIT = 256
@@ -20,7 +21,7 @@ class Quota(ApiModel):
     videos_per_month: int = 0
 
 
-class Style(str, Enum):
+class Style(StrEnum):
     PHOTO = "photo"
     ART = "art"
 
@@ -143,7 +144,7 @@ def test_every_bad_field_is_listed_by_json_path() -> None:
         "style": "oil",
         "surprise": 1,
     }
-    problem = assert_problem(post(__import__("json").dumps(payload).encode()), 422, "INVALID_ARGUMENT")
+    problem = assert_problem(post(json.dumps(payload).encode()), 422, "INVALID_ARGUMENT")
     fields = {e["field"]: e["message"] for e in problem["errors"]}
     assert set(fields) == {
         "prompt",
@@ -210,7 +211,10 @@ def test_chunked_body_over_limit_is_413_reading_at_most_limit_plus_one() -> None
     app = flask.Flask(__name__)
     environ = {"wsgi.input": stream, "wsgi.input_terminated": True}
     with app.test_request_context(
-        "/v1/raw", method="POST", environ_overrides=environ, headers={"Transfer-Encoding": "chunked"}
+        "/v1/raw",
+        method="POST",
+        environ_overrides=environ,
+        headers={"Transfer-Encoding": "chunked"},
     ):
         resp = router.dispatch(flask.request)
     assert_problem(resp, 413, "PAYLOAD_TOO_LARGE")
@@ -226,7 +230,9 @@ def test_chunked_body_under_limit_is_read() -> None:
 
 
 def test_query_is_lax_and_typed() -> None:
-    resp = call(ROUTER, "GET", "/v1/things", query_string="page_size=5&show_deleted=true&state=A&state=B")
+    resp = call(
+        ROUTER, "GET", "/v1/things", query_string="page_size=5&show_deleted=true&state=A&state=B"
+    )
     assert body_of(resp) == {"page_size": 5, "show_deleted": True, "state": ["A", "B"]}
     one = call(ROUTER, "GET", "/v1/things", query_string="state=A")
     assert body_of(one)["state"] == ["A"]

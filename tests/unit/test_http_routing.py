@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-
 from genmedia.errors import Unauthenticated
 from genmedia.http import Request, Response, Router
 from genmedia.http.router import compile_pattern
 from genmedia.http.tracing import parse_cloud_trace_context, parse_traceparent
+
 from tests.unit._helpers import ALLOWED_ORIGIN, body_of, call, make_settings
 
 
@@ -278,7 +278,7 @@ def test_allowed_origin_gets_cors_headers_on_success_and_error() -> None:
 def test_disallowed_origin_gets_no_cors_headers(origin: str) -> None:
     resp = call(ROUTER, "GET", "/v1/assets/a", headers={"Origin": origin})
     assert resp.status_code == 200
-    assert not any(h.startswith("Access-Control-") for h in resp.headers.keys())
+    assert not any(h.startswith("Access-Control-") for h, _ in resp.headers.items())
 
 
 def test_preflight_from_allowed_origin() -> None:
@@ -303,7 +303,7 @@ def test_preflight_from_disallowed_origin_is_403_without_cors() -> None:
     resp = call(ROUTER, "OPTIONS", "/v1/images:generate", headers=headers)
     assert resp.status_code == 403
     assert body_of(resp)["code"] == "PERMISSION_DENIED"
-    assert not any(h.startswith("Access-Control-") for h in resp.headers.keys())
+    assert not any(h.startswith("Access-Control-") for h, _ in resp.headers.items())
 
 
 def test_preflight_for_unknown_path_is_404() -> None:

@@ -190,12 +190,13 @@ class FakeVertex(FakeHttpServer):
         self,
         project: str = "test-project",
         location: str = "us-central1",
-        token: str = FAKE_TOKEN,
+        token: str | None = FAKE_TOKEN,
         models: frozenset[str] | None = None,
     ) -> None:
         super().__init__()
         self.project = project
         self.location = location
+        # None accepts any bearer token (e.g. the provider's loopback default).
         self.token = token
         # None accepts any model name; a set makes other models 404 as Vertex does.
         self.models = models
@@ -211,7 +212,8 @@ class FakeVertex(FakeHttpServer):
 
     def check(self, request: RecordedRequest) -> Reply | None:
         auth = request.headers.get("authorization", "")
-        if auth != f"Bearer {self.token}":
+        wrong_token = self.token is not None and auth != f"Bearer {self.token}"
+        if not auth.startswith("Bearer ") or wrong_token:
             return error_reply(401, "UNAUTHENTICATED", "Request had invalid credentials.")
         params = request.path_params
         if params and (params["project"], params["location"]) != (self.project, self.location):

@@ -12,7 +12,7 @@ import pytest
 from genmedia.errors import ContentBlocked, ProviderError
 from genmedia.media import ImageSpec, make_image_provider
 from genmedia.media.processing import process_image
-from genmedia.media.vertex import VertexImagenProvider
+from genmedia.media.vertex import LOOPBACK_TOKEN, VertexImagenProvider
 from google.oauth2.credentials import Credentials
 
 from tests.fakes.vertex import (
@@ -279,6 +279,38 @@ def test_rejected_credentials_are_not_retryable(fake: FakeVertex) -> None:
     provider.close()
 
     assert (caught.value.status, caught.value.retryable) == (401, False)
+
+
+def test_loopback_fake_needs_no_application_default_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With ADC unreachable, only the loopback default token can make this call succeed.
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
+    with FakeVertex(PROJECT, LOCATION, token=None) as open_fake:
+        provider = make_image_provider(
+            "vertex",
+            project_id=PROJECT,
+            location=LOCATION,
+            model=MODEL,
+            base_url=open_fake.base_url,
+        )
+        assert len(provider.generate(spec(count=1))) == 1
+        assert open_fake.requests[0].headers["authorization"] == f"Bearer {LOOPBACK_TOKEN}"
+        assert isinstance(provider, VertexImagenProvider)
+        provider.close()
+
+
+def test_remote_base_url_without_credentials_uses_adc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
+    provider = VertexImagenProvider(
+        PROJECT, LOCATION, MODEL, base_url="https://example.invalid", timeout_seconds=2
+    )
+
+    with pytest.raises(ProviderError, match="credentials") as caught:
+        provider.generate(spec())
+    provider.close()
+
+    assert caught.value.retryable is False
 
 
 def test_factory_builds_vertex_provider(fake: FakeVertex) -> None:

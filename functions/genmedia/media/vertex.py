@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
+# Sent to a Vertex fake on a loopback base_url when no credentials are given.
+LOOPBACK_TOKEN = "loopback"  # noqa: S105 - not a secret: only ever sent to 127.0.0.1
 # Imagen reports a prompt refused before generation as a 400 whose message cites Google's
 # Responsible AI practices or usage guidelines; that is a content decision, not a bad request.
 _POLICY_MARKERS = ("responsible ai", "usage guidelines", "sensitive words", "violate")
@@ -100,13 +102,30 @@ class VertexImagenProvider:
         )
 
         http_options = types.HttpOptions(base_url=self._base_url, timeout=self._timeout_ms)
+        credentials = self._credentials or _loopback_credentials(self._base_url)
         return genai.Client(
             vertexai=True,
             project=self.project_id,
             location=self.location,
-            credentials=self._credentials,  # type: ignore[arg-type]
+            credentials=credentials,  # type: ignore[arg-type]
             http_options=http_options,
         )
+
+
+def _loopback_credentials(base_url: str | None) -> object | None:
+    """A static bearer token for a fake Vertex on this machine, so local runs need no ADC.
+
+    Only loopback hosts qualify: any real endpoint keeps Application Default Credentials.
+    """
+    if base_url is None:
+        return None
+    from urllib.parse import urlsplit
+
+    if urlsplit(base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    from google.oauth2.credentials import Credentials
+
+    return Credentials(token=LOOPBACK_TOKEN)  # type: ignore[no-untyped-call]
 
 
 def _config(spec: ImageSpec) -> genai_types.GenerateImagesConfig:

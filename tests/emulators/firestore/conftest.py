@@ -60,13 +60,19 @@ class EmulatorProcess:
             return self.proc.wait()
 
 
+def emulator_command(*args: str) -> tuple[list[str], dict[str, str]]:
+    """argv and environment that run this project's emulator, as the stack launcher does."""
+    env = dict(os.environ, PYTHONPATH=str(EMULATOR_PATH), PYTHONUNBUFFERED="1")
+    return [sys.executable, "-m", "firestore_emulator", *args], env
+
+
 def launch_emulator(*extra: str, port: int | None = None) -> EmulatorProcess:
     """Start `python -m firestore_emulator` and wait for its ready line."""
     port = port or free_port()
     http_port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(EMULATOR_PATH), PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "firestore_emulator", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--http-port", str(http_port), *extra]
+    cmd, env = emulator_command(
+        "--host", "127.0.0.1", "--port", str(port), "--http-port", str(http_port), *extra
+    )
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT
     )
@@ -104,6 +110,11 @@ def emulator_launcher() -> Iterator[Callable[..., EmulatorProcess]]:
     yield launch
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator_cmd() -> Callable[..., tuple[list[str], dict[str, str]]]:
+    return emulator_command
 
 
 @pytest.fixture(scope="session")

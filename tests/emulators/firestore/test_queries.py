@@ -1,0 +1,340 @@
+"""Queries: paging, filters, ordering rules, cursors, projections, collection groups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from google.cloud import firestore
+from google.cloud.firestore_v1 import GeoPoint
+from google.cloud.firestore_v1.base_query import And, FieldFilter, Or
+from google.cloud.firestore_v1.services.firestore import FirestoreClient
+
+ASC, DESC = firestore.Query.ASCENDING, firestore.Query.DESCENDING
+PAGE = 37
+N_DOCS = 1000
+
+
+def _ids(query: Any) -> list[str]:
+    return [d.id for d in query.stream()]
+
+
+def _write_all(client: firestore.Client, coll: Any, docs: dict[str, dict[str, Any]]) -> None:
+    items = list(docs.items())
+    for start in range(0, len(items), 500):
+        batch = client.batch()
+        for doc_id, data in items[start : start + 500]:
+            batch.set(coll.document(doc_id), data)
+        batch.commit()
+
+
+@pytest.fixture(scope="module")
+def thousand(fs_client: firestore.Client) -> Any:
+    coll = fs_client.collection(f"paging-{uuid.uuid4().hex}")
+    docs = {f"d{i:04d}": {"i": i, "g": (i * 7) % 10} for i in range(N_DOCS)}
+    _write_all(fs_client, coll, docs)
+    return coll
+
+
+ORDERS: dict[str, tuple[list[tuple[str, str]], Callable[[int], Any]]] = {
+    "ascending": ([("i", ASC)], lambda i: i),
+    "descending": ([("i", DESC)], lambda i: -i),
+    "multi-field": ([("g", ASC), ("i", DESC)], lambda i: ((i * 7) % 10, -i)),
+    "desc-then-implicit-name": ([("g", DESC)], lambda i: (-((i * 7) % 10), -i)),
+}
+
+
+def _ordered(thousand: Any, orders: list[tuple[str, str]]) -> Any:
+    query = thousand
+    for field, direction in orders:
+        query = query.order_by(field, direction=direction)
+    return query
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+def test_paging_with_start_after_cursors(thousand: Any, order: str) -> None:
+    orders, sort_key = ORDERS[order]
+    expected = [f"d{i:04d}" for i in sorted(range(N_DOCS), key=sort_key)]
+    query, got, last = _ordered(thousand, orders), [], None
+    while True:
+        page_query = query.limit(PAGE) if last is None else query.start_after(last).limit(PAGE)
+        page = list(page_query.stream())
+        got += [d.id for d in page]
+        if len(page) < PAGE:
+            break
+        last = page[-1]
+    assert got == expected
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+def test_paging_with_offset(thousand: Any, order: str) -> None:
+    orders, sort_key = ORDERS[order]
+    expected = [f"d{i:04d}" for i in sorted(range(N_DOCS), key=sort_key)]
+    query, got = _ordered(thousand, orders), []
+    for offset in range(0, N_DOCS + PAGE, PAGE):
+        got += _ids(query.offset(offset).limit(PAGE))
+    assert got == expected
+
+
+@pytest.fixture
+def mixed(fs_client: firestore.Client, coll: Any) -> Any:
+    # Ids are deliberately not in `n` order so ordering by n is distinguishable.
+    _write_all(
+        fs_client,
+        coll,
+        {
+            "k-c": {"n": 1, "tags": ["a", "b"], "s": "x"},
+            "k-a": {"n": 2, "tags": ["b"], "s": "y"},
+            "k-b": {"n": 3.5, "tags": [], "s": None},
+            "k-e": {"n": "3", "tags": "a"},
+            "k-f": {"other": 1},
+            "k-d": {"n": None},
+        },
+    )
+    return coll
+
+
+FILTERS = [
+    (("n", "==", 2), {"k-a"}),
+    (("n", "==", 1.0), {"k-c"}),
+    (("n", "!=", 2), {"k-c", "k-b", "k-e"}),
+    (("n", "<", 3), {"k-c", "k-a"}),
+    (("n", "<=", 2), {"k-c", "k-a"}),
+    (("n", ">", 1), {"k-a", "k-b"}),
+    (("n", ">=", 3.5), {"k-b"}),
+    (("n", ">", "2"), {"k-e"}),
+    (("tags", "array_contains", "a"), {"k-c"}),
+    (("tags", "array_contains_any", ["a", "b"]), {"k-c", "k-a"}),
+    (("n", "in", [1, "3", 99]), {"k-c", "k-e"}),
+    (("n", "not-in", [1, 2]), {"k-b", "k-e"}),
+    (("s", "==", None), {"k-b"}),
+    (("s", "!=", None), {"k-c", "k-a"}),
+]
+
+
+@pytest.mark.parametrize(("where", "expected"), FILTERS, ids=[f"{w[1]}-{w[2]}" for w, _ in FILTERS])
+def test_field_filter_operators(
+    mixed: Any, where: tuple[str, str, Any], expected: set[str]
+) -> None:
+    assert set(_ids(mixed.where(filter=FieldFilter(*where)))) == expected
+
+
+def test_nan_filters(fs_client: firestore.Client, coll: Any) -> None:
+    _write_all(
+        fs_client, coll, {"nan": {"v": math.nan}, "one": {"v": 1}, "nul": {"v": None}, "no": {}}
+    )
+    assert _ids(coll.where(filter=FieldFilter("v", "==", math.nan))) == ["nan"]
+    not_nan = set(_ids(coll.where(filter=FieldFilter("v", "!=", math.nan))))
+    assert "one" in not_nan and "nan" not in not_nan and "no" not in not_nan
+
+
+def test_composite_filters(mixed: Any) -> None:
+    either = Or(
+        [FieldFilter("s", "==", "x"), And([FieldFilter("n", ">", 1), FieldFilter("n", "<", 3)])]
+    )
+    assert set(_ids(mixed.where(filter=either))) == {"k-c", "k-a"}
+    both = And(
+        [
+            Or([FieldFilter("n", "==", 1), FieldFilter("n", "==", 3.5)]),
+            FieldFilter("tags", "array_contains", "b"),
+        ]
+    )
+    assert _ids(mixed.where(filter=both)) == ["k-c"]
+
+
+def test_inequality_field_orders_results(mixed: Any) -> None:
+    assert _ids(mixed.where(filter=FieldFilter("n", ">", 0))) == ["k-c", "k-a", "k-b"]
+    desc = mixed.where(filter=FieldFilter("n", "!=", 2)).order_by("n", direction=DESC)
+    assert _ids(desc) == ["k-e", "k-b", "k-c"]
+
+
+def test_order_by_excludes_documents_missing_the_field(mixed: Any) -> None:
+    assert _ids(mixed.order_by("n")) == ["k-d", "k-c", "k-a", "k-b", "k-e"]
+    assert _ids(mixed.order_by("n", direction=DESC).limit(2)) == ["k-e", "k-b"]
+
+
+def test_cross_type_ordering(fs_client: firestore.Client, coll: Any) -> None:
+    ref = fs_client.collection("refs").document("r")
+    ordered = [
+        None,
+        False,
+        True,
+        math.nan,
+        -math.inf,
+        -1,
+        0.5,
+        1,
+        2.0,
+        3,
+        dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(2021, 1, 1, tzinfo=dt.UTC),
+        "",
+        "a",
+        "b",
+        b"\x00",
+        b"a",
+        ref,
+        GeoPoint(0, 0),
+        GeoPoint(1, -1),
+        [],
+        [1],
+        [1, 2],
+        [2],
+        {},
+        {"a": 1},
+        {"b": 0},
+    ]
+    # Ids in reverse so that the name tie-breaker can't produce the expected order.
+    ids = [f"v{len(ordered) - i:02d}" for i in range(len(ordered))]
+    _write_all(fs_client, coll, {i: {"v": v} for i, v in zip(ids, ordered, strict=True)})
+    assert _ids(coll.order_by("v")) == ids
+    assert _ids(coll.order_by("v", direction=DESC)) == ids[::-1]
+    numbers = coll.where(filter=FieldFilter("v", ">=", -math.inf)).where(
+        filter=FieldFilter("v", "<", 3)
+    )
+    assert _ids(numbers) == ids[4:9]
+
+
+@pytest.fixture
+def numbered(fs_client: firestore.Client, coll: Any) -> Any:
+    _write_all(fs_client, coll, {f"n{i:02d}": {"n": i, "odd": i % 2} for i in range(1, 11)})
+    return coll.order_by("n")
+
+
+def test_cursor_variants(numbered: Any) -> None:
+    def ns(query: Any) -> list[int]:
+        return [d.get("n") for d in query.get()]
+
+    assert ns(numbered.start_at({"n": 3}).end_before({"n": 6})) == [3, 4, 5]
+    assert ns(numbered.start_after({"n": 3}).end_at({"n": 6})) == [4, 5, 6]
+    assert ns(numbered.start_after({"n": 8})) == [9, 10]
+    assert ns(numbered.end_at({"n": 2})) == [1, 2]
+    assert ns(numbered.start_at({"n": 4}).offset(2).limit(3)) == [6, 7, 8]
+    assert ns(numbered.limit_to_last(3)) == [8, 9, 10]
+
+
+def test_cursor_on_multiple_fields(fs_client: firestore.Client, coll: Any) -> None:
+    _write_all(fs_client, coll, {f"x{i}": {"a": i // 3, "b": i % 3} for i in range(9)})
+    query = coll.order_by("a").order_by("b", direction=DESC)
+    after = query.start_after({"a": 1, "b": 1})
+    assert [(d.get("a"), d.get("b")) for d in after.limit(3).stream()] == [(1, 0), (2, 2), (2, 1)]
+    prefix = query.start_at({"a": 2})
+    assert [(d.get("a"), d.get("b")) for d in prefix.stream()] == [(2, 2), (2, 1), (2, 0)]
+
+
+def test_projections(fs_client: firestore.Client, coll: Any) -> None:
+    coll.document("p").set({"a": 1, "b": 2, "m": {"x": 1, "y": 2}})
+    (doc,) = coll.select(["a", "m.x"]).stream()
+    assert doc.to_dict() == {"a": 1, "m": {"x": 1}}
+    (name_only,) = coll.select([]).stream()
+    assert name_only.exists and name_only.id == "p" and name_only.to_dict() == {}
+
+
+def test_collection_group_queries(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, unique: Callable[[str], str]
+) -> None:
+    group, c1, c2 = unique("g"), unique("c1"), unique("c2")
+    docs = {
+        f"{c1}/x/{group}/1": 1,
+        f"{c2}/y/{group}/2": 2,
+        f"{group}/3": 3,
+        f"{c1}/x/{group}/1/{group}/4": 4,
+        f"{c1}/x/other/5": 5,
+    }
+    for path, v in docs.items():
+        fs_client.document(path).set({"v": v})
+    group_query = fs_client.collection_group(group)
+    assert sorted(d.get("v") for d in group_query.stream()) == [1, 2, 3, 4]
+    filtered = group_query.where(filter=FieldFilter("v", ">", 1)).order_by("v", direction=DESC)
+    assert [d.get("v") for d in filtered.stream()] == [4, 3, 2]
+    responses = fs_gapic.run_query(
+        request={
+            "parent": fs_client.document(f"{c1}/x")._document_path,
+            "structured_query": {"from_": [{"collection_id": group, "all_descendants": True}]},
+        }
+    )
+    found = sorted(r.document.fields["v"].integer_value for r in responses if r.document.name)
+    assert found == [1, 4]
+
+
+def _agg(query: Any) -> Any:
+    return query.get()[0][0].value
+
+
+def test_aggregations(fs_client: firestore.Client, coll: Any) -> None:
+    _write_all(fs_client, coll, {"a": {"v": 1}, "b": {"v": 2}, "c": {"v": 3}, "d": {"v": "x"}})
+    assert _agg(coll.count()) == 4
+    total = _agg(coll.sum("v"))
+    assert total == 6 and isinstance(total, int)
+    average = _agg(coll.avg("v"))
+    assert average == 2.0 and isinstance(average, float)
+    assert _agg(coll.where(filter=FieldFilter("v", ">", 1)).count()) == 2
+    assert _agg(coll.order_by("v").limit(2).sum("v")) == 3
+    coll.document("e").set({"v": 1.5})
+    mixed_total = _agg(coll.sum("v"))
+    assert mixed_total == 7.5 and isinstance(mixed_total, float)
+
+
+def _raw_aggregate(
+    gapic: FirestoreClient, client: firestore.Client, coll: Any, aggregations: list[Any]
+) -> Any:
+    responses = gapic.run_aggregation_query(
+        request={
+            "parent": f"{client._database_string}/documents",
+            "structured_aggregation_query": {
+                "structured_query": {"from_": [{"collection_id": coll.id}]},
+                "aggregations": aggregations,
+            },
+        }
+    )
+    return next(r for r in responses if r.result).result.aggregate_fields
+
+
+def test_aggregation_result_types(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, coll: Any
+) -> None:
+    _write_all(fs_client, coll, {"a": {"v": 1, "w": 1.0}, "b": {"v": 2, "w": "s"}, "c": {}})
+    fields = _raw_aggregate(
+        fs_gapic,
+        fs_client,
+        coll,
+        [
+            {"alias": "sum_int", "sum": {"field": {"field_path": "v"}}},
+            {"alias": "sum_double", "sum": {"field": {"field_path": "w"}}},
+            {"alias": "sum_none", "sum": {"field": {"field_path": "nope"}}},
+            {"alias": "avg_int", "avg": {"field": {"field_path": "v"}}},
+            {"alias": "avg_none", "avg": {"field": {"field_path": "nope"}}},
+        ],
+    )
+    kinds = {
+        k: (v._pb.WhichOneof("value_type"), getattr(v, v._pb.WhichOneof("value_type")))
+        for k, v in fields.items()
+    }
+    assert kinds["sum_int"] == ("integer_value", 3)
+    assert kinds["sum_double"] == ("double_value", 1.0)
+    assert kinds["sum_none"] == ("integer_value", 0)
+    assert kinds["avg_int"] == ("double_value", 1.5)
+    assert kinds["avg_none"][0] == "null_value"
+
+
+def test_sum_overflow_becomes_double(fs_client: firestore.Client, coll: Any) -> None:
+    _write_all(fs_client, coll, {"a": {"v": 2**63 - 1}, "b": {"v": 2**63 - 1}})
+    total = _agg(coll.sum("v"))
+    assert isinstance(total, float) and total == pytest.approx(2.0**64)
+
+
+def test_count_up_to(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, numbered: Any, coll: Any
+) -> None:
+    fields = _raw_aggregate(
+        fs_gapic,
+        fs_client,
+        coll,
+        [{"alias": "capped", "count": {"up_to": 4}}, {"alias": "all", "count": {}}],
+    )
+    assert fields["capped"].integer_value == 4
+    assert fields["all"].integer_value == 10

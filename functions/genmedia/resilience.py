@@ -117,8 +117,8 @@ def _retry_after_hint(exc: BaseException) -> float | None:
 def retry_call(
     fn: Callable[[], T],
     *,
-    deadline_s: float,
-    max_attempts: int,
+    deadline_s: float | None = None,
+    max_attempts: int | None = None,
     is_retryable: Callable[[BaseException], bool] = is_retryable,
     base_delay_s: float = 0.2,
     max_delay_s: float = 5.0,
@@ -130,8 +130,13 @@ def retry_call(
     """Call ``fn`` until it succeeds, retrying retryable errors with full-jitter backoff.
 
     Never sleeps past ``deadline_s`` (measured from the first call): when the next wait would
-    end after it, or attempts run out, the last error is re-raised unchanged.
+    end after it, or attempts run out, the last error is re-raised unchanged. ``deadline_s`` and
+    ``max_attempts`` default to GENMEDIA_RETRY_DEADLINE_SECONDS / GENMEDIA_RETRY_MAX_ATTEMPTS.
     """
+    if deadline_s is None or max_attempts is None:
+        settings = get_settings()
+        deadline_s = settings.retry_deadline_seconds if deadline_s is None else deadline_s
+        max_attempts = settings.retry_max_attempts if max_attempts is None else max_attempts
     deadline = clock() + deadline_s
     attempt = 0
     while True:

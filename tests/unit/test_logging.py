@@ -35,6 +35,7 @@ SIGNED_URL = (
 
 @pytest.fixture
 def lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+    previous = logging.getLogger().level
     configure_logging("images", "demo-genmedia", "DEBUG")
 
     def read() -> list[dict[str, Any]]:
@@ -42,7 +43,7 @@ def lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     yield read
-    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger().setLevel(previous)
 
 
 def test_every_line_is_json_with_core_fields(lines: Any) -> None:
@@ -212,3 +213,28 @@ def test_platform_modules_import_no_heavy_clients() -> None:
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_bad_format_arguments_do_not_raise(lines: Any) -> None:
+    get_logger("x").info("two %s %s", "only-one")
+    (record,) = lines()
+    assert "two %s %s" in record["message"]
+
+
+def test_router_configures_logging_on_first_request(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    previous = root.level
+    monkeypatch.setattr(
+        root, "handlers", [h for h in root.handlers if h is not gm_logging._handler]
+    )
+    assert not gm_logging.is_configured()
+    router = Router("fresh", settings=make_settings(GENMEDIA_LOG_LEVEL="INFO"))
+    try:
+        call(router, "GET", "/healthz")
+        assert gm_logging.is_configured()
+    finally:
+        root.setLevel(previous)
+    access = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert access["httpRequest"]["requestUrl"] == "/healthz"

@@ -431,3 +431,19 @@ def test_real_genai_errors_by_status_code() -> None:
     assert is_retryable(errors.ServerError(503, {"error": {"message": "busy"}}))
     assert is_retryable(errors.ClientError(429, {"error": {"message": "slow down"}}))
     assert not is_retryable(errors.ClientError(400, {"error": {"message": "bad"}}))
+
+
+def test_retry_defaults_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-genmedia")
+    monkeypatch.setenv("GENMEDIA_MEDIA_BUCKET", "demo-bucket")
+    monkeypatch.setenv("GENMEDIA_RETRY_MAX_ATTEMPTS", "2")
+    monkeypatch.delenv("K_SERVICE", raising=False)
+    config.get_settings.cache_clear()
+    try:
+        clock = FakeClock()
+        fn = Flaky(retryable(), retryable(), retryable())
+        with pytest.raises(ProviderError):
+            retry_call(fn, sleep=clock.sleep, clock=clock, rand=lambda: 0.0)
+        assert fn.calls == 2
+    finally:
+        config.get_settings.cache_clear()

@@ -25,7 +25,14 @@ from genmedia.http import cors
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, to_genmedia_error
 from genmedia.http.request import Request, Response
 from genmedia.http.tracing import request_id_from, trace_from
-from genmedia.logging import LogContext, bound_context, get_logger, log_access
+from genmedia.logging import (
+    LogContext,
+    bound_context,
+    configure_logging,
+    get_logger,
+    is_configured,
+    log_access,
+)
 
 HandlerResult = Response | Mapping[str, Any] | BaseModel
 Handler = Callable[[Request], HandlerResult]
@@ -242,6 +249,9 @@ class Router:
             origins: tuple[str, ...] = ()
             try:
                 settings = self._settings or get_settings()
+                if not is_configured():
+                    # Safety net: without it, Python prints only WARNING+ as plain text.
+                    configure_logging(self.function_name, settings.project_id, settings.log_level)
                 req.max_body_bytes = settings.max_body_bytes
                 origins = settings.cors_origins
                 result = self._handle(req, origins)

@@ -118,11 +118,15 @@ def _produce(
         model=body.model,
     )
     images = _call_provider(provider, spec)
-    size = dimensions_for(body.aspect_ratio)
+    # Our local provider's sizes are exact; Imagen's native sizes only keep the aspect ratio.
+    if provider.name == "local":
+        check: dict[str, Any] = {"expected_size": dimensions_for(body.aspect_ratio)}
+    else:
+        check = {"expected_aspect_ratio": body.aspect_ratio}
     # A provider may return fewer images than asked (some filtered); the rest is refunded.
     return [
-        _store(a, process_image(data, expected_size=size))
-        for a, data in zip(assets, images, strict=False)
+        _store(asset, process_image(data, **check))
+        for asset, data in zip(assets, images, strict=False)
     ]
 
 

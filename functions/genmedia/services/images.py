@@ -123,11 +123,15 @@ def _produce(
         check: dict[str, Any] = {"expected_size": dimensions_for(body.aspect_ratio)}
     else:
         check = {"expected_aspect_ratio": body.aspect_ratio}
+    try:
+        processed = [process_image(data, **check) for data in images]
+    except ProviderError as exc:
+        raise ProviderUnavailable(
+            "The image provider returned an unusable image; nothing was charged",
+            headers={"Retry-After": "5"},
+        ) from exc
     # A provider may return fewer images than asked (some filtered); the rest is refunded.
-    return [
-        _store(asset, process_image(data, **check))
-        for asset, data in zip(assets, images, strict=False)
-    ]
+    return [_store(asset, image) for asset, image in zip(assets, processed, strict=False)]
 
 
 def generate(

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -174,19 +175,21 @@ class _StdoutHandler(logging.StreamHandler[TextIO]):
 
 
 _handler: _StdoutHandler | None = None
+_configure_lock = threading.Lock()
 
 
 def configure_logging(function_name: str, project_id: str, level: str = "INFO") -> None:
     """Install the JSON handler on the root logger; safe to call again (it reconfigures)."""
     global _handler
     root = logging.getLogger()
-    handler = _handler
-    if handler is None or handler not in root.handlers:
-        handler = _handler = _StdoutHandler()
-        handler.addFilter(RedactionFilter())
-        root.addHandler(handler)
-    handler.setFormatter(CloudJsonFormatter(function_name, project_id))
-    root.setLevel(level.upper())
+    with _configure_lock:  # the router may configure from several request threads at once
+        handler = _handler
+        if handler is None or handler not in root.handlers:
+            handler = _handler = _StdoutHandler()
+            handler.addFilter(RedactionFilter())
+            root.addHandler(handler)
+        handler.setFormatter(CloudJsonFormatter(function_name, project_id))
+        root.setLevel(level.upper())
 
 
 def is_configured() -> bool:

@@ -23,26 +23,18 @@ BreakerState = Literal["closed", "open", "half_open"]
 
 _log = get_logger("genmedia.resilience")
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+_RETRYABLE_NAMES: dict[str, frozenset[str]] = {
+    "google.api_core.exceptions": frozenset(
+        {"TooManyRequests", "ResourceExhausted", "InternalServerError", "BadGateway"}
+        | {"ServiceUnavailable", "GatewayTimeout", "DeadlineExceeded", "Aborted"}
+    ),
+    "google.auth.exceptions": frozenset({"TransportError"}),
+    "requests.exceptions": frozenset({"ConnectionError", "Timeout", "ChunkedEncodingError"}),
+    "urllib3.exceptions": frozenset({"TimeoutError", "ProtocolError"}),
+    "httpx": frozenset({"TimeoutException", "NetworkError", "RemoteProtocolError"}),
+}
 _RETRYABLE_CLASSES = frozenset(
-    {
-        ("google.api_core.exceptions", "TooManyRequests"),
-        ("google.api_core.exceptions", "ResourceExhausted"),
-        ("google.api_core.exceptions", "InternalServerError"),
-        ("google.api_core.exceptions", "BadGateway"),
-        ("google.api_core.exceptions", "ServiceUnavailable"),
-        ("google.api_core.exceptions", "GatewayTimeout"),
-        ("google.api_core.exceptions", "DeadlineExceeded"),
-        ("google.api_core.exceptions", "Aborted"),
-        ("google.auth.exceptions", "TransportError"),
-        ("requests.exceptions", "ConnectionError"),
-        ("requests.exceptions", "Timeout"),
-        ("requests.exceptions", "ChunkedEncodingError"),
-        ("urllib3.exceptions", "TimeoutError"),
-        ("urllib3.exceptions", "ProtocolError"),
-        ("httpx", "TimeoutException"),
-        ("httpx", "NetworkError"),
-        ("httpx", "RemoteProtocolError"),
-    }
+    (module, name) for module, names in _RETRYABLE_NAMES.items() for name in names
 )
 _RETRYABLE_GRPC_CODES = frozenset(
     {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "ABORTED", "INTERNAL"}

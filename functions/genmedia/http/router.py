@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import flask
@@ -22,17 +22,11 @@ from pydantic import BaseModel
 from genmedia.config import Settings, get_settings
 from genmedia.errors import MethodNotAllowed, NotFound, PermissionDenied
 from genmedia.http import cors
+from genmedia.http.edge import Result, access_log, build_response
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, to_genmedia_error
 from genmedia.http.request import Request, Response
 from genmedia.http.tracing import request_id_from, trace_from
-from genmedia.logging import (
-    LogContext,
-    bound_context,
-    configure_logging,
-    get_logger,
-    is_configured,
-    log_access,
-)
+from genmedia.logging import LogContext, bound_context, configure_logging, get_logger, is_configured
 
 HandlerResult = Response | Mapping[str, Any] | BaseModel
 Handler = Callable[[Request], HandlerResult]
@@ -69,14 +63,6 @@ class Route:
     @property
     def operation_id(self) -> str:
         return f"{self.function_name}.{getattr(self.handler, '__name__', 'handler')}"
-
-
-@dataclass
-class _Result:
-    status: int
-    body: bytes | None
-    content_type: str | None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def compile_pattern(pattern: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
@@ -184,7 +170,7 @@ class Router:
             methods.add("HEAD")
         return [m for m in _METHOD_ORDER if m in methods]
 
-    def _handle(self, req: Request, origins: tuple[str, ...]) -> _Result:
+    def _handle(self, req: Request, origins: tuple[str, ...]) -> Result:
         matches = self._match(req.path)
         if not matches:
             raise NotFound("No resource at this path")
@@ -200,34 +186,34 @@ class Router:
         return self._success(route, route.handler(req))
 
     @staticmethod
-    def _options(req: Request, allow: list[str], origins: tuple[str, ...]) -> _Result:
+    def _options(req: Request, allow: list[str], origins: tuple[str, ...]) -> Result:
         origin = req.header("Origin")
         headers = {"Allow": ", ".join(allow)}
         if cors.is_preflight(req.method, origin, req.header("Access-Control-Request-Method")):
             if origin is None or not cors.origin_allowed(origin, origins):
                 raise PermissionDenied("This origin is not allowed to call the API")
             headers.update(cors.preflight_headers(origin, allow))
-        return _Result(204, None, None, headers)
+        return Result(204, None, None, headers)
 
     @staticmethod
-    def _success(route: Route, out: HandlerResult) -> _Result:
+    def _success(route: Route, out: HandlerResult) -> Result:
         if isinstance(out, Response):
             status, body, headers = out.status, out.body, out.headers
         else:
             status, body, headers = route.status, out, {}
         if body is None or status in _NO_BODY_STATUSES:
-            return _Result(status, None, None, dict(headers))
+            return Result(status, None, None, dict(headers))
         payload = pydantic_core.to_json(body, by_alias=True)
-        return _Result(status, payload, "application/json", dict(headers))
+        return Result(status, payload, "application/json", dict(headers))
 
-    def _error(self, req: Request, exc: Exception) -> _Result:
+    def _error(self, req: Request, exc: Exception) -> Result:
         err, unexpected = to_genmedia_error(exc)
         if unexpected:
             _log.error(
                 "unhandled %s in %s %s", type(exc).__name__, req.method, req.path, exc_info=exc
             )
         payload = pydantic_core.to_json(problem_body(err, req.request_id), fallback=str)
-        return _Result(err.status, payload, PROBLEM_CONTENT_TYPE, dict(err.headers))
+        return Result(err.status, payload, PROBLEM_CONTENT_TYPE, dict(err.headers))
 
     def dispatch(self, flask_request: flask.Request) -> flask.Response:
         """Turn any request into a response: routing, CORS, errors, headers, access log."""
@@ -257,55 +243,6 @@ class Router:
                 result = self._handle(req, origins)
             except Exception as exc:  # noqa: BLE001 - every failure must become problem+json
                 result = self._error(req, exc)
-            response = _build_response(req, result, origins)
-            _access_log(req, response, len(result.body or b""), started)
+            response = build_response(req, result, origins)
+            access_log(req, response, len(result.body or b""), started)
             return response
-
-
-def _valid_header(name: str, value: str) -> bool:
-    return not any(c in "\r\n\0" for c in f"{name}{value}")
-
-
-def _build_response(req: Request, result: _Result, origins: tuple[str, ...]) -> flask.Response:
-    headers: dict[str, str] = {}
-    for name, value in {**req.response_headers, **result.headers}.items():
-        if _valid_header(name, str(value)):
-            headers[name] = str(value)
-        else:
-            _log.error("dropped response header %s with control characters", name)
-    cors.apply_security_headers(headers)
-    origin = req.header("Origin")
-    if origin is not None and cors.origin_allowed(origin, origins):
-        headers.update(cors.cors_headers(origin))
-    # Responses differ by Origin whether or not this one was allowed; caches must know.
-    cors.add_vary(headers, "Origin")
-    headers["X-Request-ID"] = req.request_id
-    response = flask.Response(result.body or b"", status=result.status, headers=headers)
-    if result.content_type is None:
-        response.headers.pop("Content-Type", None)
-    else:
-        response.headers["Content-Type"] = result.content_type
-    return response
-
-
-def _remote_ip(req: Request) -> str | None:
-    # Logging only, never used for decisions: the first hop is client-supplied.
-    forwarded = req.header("X-Forwarded-For")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
-    return req.flask.remote_addr
-
-
-def _access_log(req: Request, response: flask.Response, size: int, started: float) -> None:
-    query = req.flask.query_string.decode("latin-1")
-    log_access(
-        method=req.method,
-        url=req.path + (f"?{query}" if query else ""),
-        status=response.status_code,
-        latency_s=time.perf_counter() - started,
-        user_agent=req.header("User-Agent"),
-        remote_ip=_remote_ip(req),
-        request_size=req.body_size,
-        response_size=size,
-        protocol=req.flask.environ.get("SERVER_PROTOCOL"),
-    )

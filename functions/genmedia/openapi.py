@@ -132,7 +132,9 @@ class _Builder:
         query = None
         if route.query_model is not None:
             query = self.resolve(self.ref(route.query_model, "validation"))
-        op: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary}
+        op: dict[str, Any] = {"operationId": route.operation_id}
+        if route.summary:
+            op["summary"] = route.summary
         if route.description:
             op["description"] = route.description
         if params := _parameters(route, query):

@@ -1,0 +1,45 @@
+"""Every deployed function answers through its functions-framework entry point."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.local.routes import load_routes
+
+FUNCTIONS = sorted(load_routes().functions)
+# A path each function serves, with a method it does not allow there and the Allow it answers.
+WRONG_METHOD = {
+    "health": ("POST", "/v1/healthz", "GET, HEAD, OPTIONS"),
+    "generate_image": ("GET", "/v1/images:generate", "POST, OPTIONS"),
+    "admin": ("DELETE", "/v1/admin/users/some-uid", "GET, PATCH, HEAD, OPTIONS"),
+}
+
+
+def test_every_public_function_has_a_wrong_method_case() -> None:
+    assert sorted(WRONG_METHOD) == FUNCTIONS
+
+
+@pytest.mark.parametrize("target", FUNCTIONS)
+def test_healthz_answers_ok(functions: Any, target: str) -> None:
+    response = functions.client(target).get("/healthz")
+    assert response.status_code == 200
+    assert json.loads(response.get_data()) == {"status": "ok"}
+    assert response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("target", FUNCTIONS)
+def test_unknown_path_is_a_problem_404(functions: Any, problem: Any, target: str) -> None:
+    response = functions.client(target).get("/v1/no-such-thing")
+    body = problem(response, 404, "NOT_FOUND")
+    assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("target", FUNCTIONS)
+def test_wrong_method_is_405_with_allow(functions: Any, problem: Any, target: str) -> None:
+    method, path, allow = WRONG_METHOD[target]
+    response = functions.client(target).open(path, method=method)
+    problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["Allow"] == allow

@@ -34,7 +34,9 @@ def commit(db: Database, writes: Any, tid: bytes = b"") -> tuple[Any, list[Any]]
         return _locked_commit(db, txn, writes, names)
 
 
-def _locked_commit(db: Database, txn: Txn | None, writes: Any, names: list[str]) -> Any:
+def _locked_commit(
+    db: Database, txn: Txn | None, writes: Any, names: list[str]
+) -> tuple[Any, list[Any]]:
     owner = txn if txn is not None else LockOwner(next_age())
     try:
         for name in sorted(set(names)):

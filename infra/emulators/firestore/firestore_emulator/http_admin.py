@@ -4,6 +4,7 @@ import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 RESET_PATH = re.compile(r"^/emulator/v1/projects/([^/]+)/databases/([^/]+)/documents/?$")
 Reset = Callable[[str, str], None]
@@ -38,7 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             self._reply(404, "Not Found")
             return
-        self.server.reset(match.group(1), match.group(2))
+        self.server.reset(unquote(match.group(1)), unquote(match.group(2)))
         self._reply(200, "{}", "application/json")
 
     def _reply(self, status: int, body: str, content_type: str = "text/plain") -> None:

@@ -1,5 +1,6 @@
 """Evaluating a StructuredQuery: scope, filters, ordering, cursors, offset/limit, projection."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from . import pb
@@ -22,7 +23,7 @@ def normalized_orders(sq: Any) -> list[Order]:
     explicit = {path for path, _ in orders}
     last_desc = orders[-1][1] if orders else False
     implicit = inequality_fields(sq.where) if sq.HasField("where") else set()
-    orders += [(path, last_desc) for path in sorted(implicit - explicit)]
+    orders += [(path, last_desc) for path in sorted(implicit - explicit - {NAME_FIELD})]
     if NAME_FIELD not in explicit:
         orders.append((NAME_FIELD, last_desc))
     return orders
@@ -32,6 +33,7 @@ def candidates(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
     if len(sq.from_) != 1:
         raise invalid("A query must select exactly one collection.")
     selector = sq.from_[0]
+    names: Iterable[str]
     if selector.all_descendants:
         names = db.group_names(parent, selector.collection_id)
     elif selector.collection_id:

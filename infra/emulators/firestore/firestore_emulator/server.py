@@ -4,7 +4,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
@@ -58,7 +58,7 @@ def _stream(fn: Callable[[Any], Iterator[Any]], req_type: Any) -> grpc.RpcMethod
 
 
 def _serialize(msg: Any) -> bytes:
-    return msg.SerializeToString()
+    return cast(bytes, msg.SerializeToString())
 
 
 def _unimplemented(method: str) -> grpc.RpcMethodHandler:

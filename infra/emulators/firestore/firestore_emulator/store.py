@@ -9,10 +9,13 @@ import bisect
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .locks import LockTable
 from .paths import collection_id_of, collection_of, documents_root
+
+if TYPE_CHECKING:
+    from .transactions import Txn
 
 # Versions older than this are dropped unless an open read-only transaction still needs them.
 RETENTION_US = 60_000_000
@@ -33,7 +36,7 @@ class Database:
         self.versions: dict[str, list[Version]] = {}
         self.by_collection: dict[str, set[str]] = {}
         self.by_group: dict[str, set[str]] = {}
-        self.txns: dict[bytes, Any] = {}
+        self.txns: dict[bytes, Txn] = {}
         self.last_commit = 0
         self.dirty = True  # a fresh (or reset) database must reach the data dir too
 

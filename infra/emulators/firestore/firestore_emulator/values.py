@@ -53,11 +53,11 @@ def name_key(name: str) -> Key:
 
 
 def is_nan(v: Any) -> bool:
-    return v.WhichOneof("value_type") == "double_value" and math.isnan(v.double_value)
+    return bool(v.WhichOneof("value_type") == "double_value" and math.isnan(v.double_value))
 
 
 def is_null(v: Any) -> bool:
-    return v.WhichOneof("value_type") == "null_value"
+    return bool(v.WhichOneof("value_type") == "null_value")
 
 
 def compare(a: Key, b: Key) -> int:
@@ -124,4 +124,4 @@ def micros_to_timestamp(us: int) -> Any:
 
 
 def timestamp_to_micros(ts: Any) -> int:
-    return ts.seconds * 1_000_000 + ts.nanos // 1000
+    return int(ts.seconds * 1_000_000 + ts.nanos // 1000)

@@ -19,11 +19,11 @@ Reader = Callable[[str], Any]
 def write_name(w: Any) -> str:
     kind = w.WhichOneof("operation")
     if kind == "update":
-        return w.update.name
+        return str(w.update.name)
     if kind == "delete":
-        return w.delete
+        return str(w.delete)
     if kind == "transform":
-        return w.transform.document
+        return str(w.transform.document)
     raise invalid("A write must set update, delete or transform.")
 
 

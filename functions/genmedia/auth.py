@@ -7,6 +7,7 @@ unknown value means ``viewer`` (least privilege).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,7 +62,18 @@ def verify(token: str) -> dict[str, Any]:
         ) from exc
     except (auth.InvalidIdTokenError, auth.UserNotFoundError, ValueError) as exc:
         raise Unauthenticated("The ID token is invalid") from exc
+    _check_lifetime(claims)
     return claims
+
+
+def _check_lifetime(claims: dict[str, Any]) -> None:
+    """Expiry checked again here: firebase-admin skips it for emulator tokens, and the local
+    stack should refuse an expired token exactly as production does."""
+    now = time.time()
+    if float(claims.get("exp", 0)) + CLOCK_SKEW_SECONDS < now:
+        raise Unauthenticated("The ID token has expired")
+    if float(claims.get("iat", now)) - CLOCK_SKEW_SECONDS > now:
+        raise Unauthenticated("The ID token is invalid")
 
 
 def role_of(claims: dict[str, Any]) -> Role:

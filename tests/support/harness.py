@@ -31,6 +31,7 @@ def reusable_stack() -> dict[str, Any] | None:
 
 
 def start_stack(state_dir: Path, **options: Any) -> Stack:
+    options.setdefault("function_env", dict(TEST_FUNCTION_ENV))
     stack = Stack(
         StackOptions(state_dir=state_dir, free_ports=True, seed_demo_user=False, **options)
     )

@@ -17,10 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 
+from PIL import Image
+
 from genmedia.media import ImageSpec
 from genmedia.media.local import LocalImageProvider
 from genmedia.media.processing import PNG_COMPRESS_LEVEL, process_image
-from PIL import Image
 
 SIZES = {"1:1": "1024x1024", "16:9": "1024x576"}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import flask
 import functions_framework
+
 from genmedia.app import boot
 
 boot()

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google.oauth2.credentials import Credentials
+
 from genmedia.errors import ContentBlocked, ProviderError
 from genmedia.media import ImageSpec, make_image_provider
 from genmedia.media.processing import process_image
 from genmedia.media.vertex import LOOPBACK_TOKEN, VertexImagenProvider
-from google.oauth2.credentials import Credentials
-
 from tests.fakes.vertex import (
     FAKE_TOKEN,
     IMAGEN_SIZES,

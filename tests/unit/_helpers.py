@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import flask
+
 from genmedia.config import Settings, load_settings
 from genmedia.http import Router
 

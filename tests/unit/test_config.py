@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+
 from genmedia import config
 from genmedia.config import DEFAULT_DENYLIST, TEST_ONLY_VARS, ConfigError, load_settings
-
 from tests.unit._helpers import BASE_ENV
 
 

@@ -9,8 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
-from genmedia.http import ApiModel, Request, Router
 
+from genmedia.http import ApiModel, Request, Router
 from tests.unit._helpers import body_of, call, make_settings
 
 LIMIT = 256

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug import exceptions as wz
+
 from genmedia import config
 from genmedia.errors import FieldError, InvalidArgument, QuotaExceeded, RateLimited
 from genmedia.http import ApiModel, Request, Response, Router
-from werkzeug import exceptions as wz
-
 from tests.unit._helpers import ALLOWED_ORIGIN, body_of, call, make_settings
 
 SECRET = "sk-very-secret-internal-detail"

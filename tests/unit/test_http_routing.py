@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+
 from genmedia.errors import Unauthenticated
 from genmedia.http import Request, Response, Router
 from genmedia.http.router import compile_pattern
 from genmedia.http.tracing import parse_cloud_trace_context, parse_traceparent
-
 from tests.unit._helpers import ALLOWED_ORIGIN, body_of, call, make_settings
 
 

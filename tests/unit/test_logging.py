@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from genmedia import logging as gm_logging
 from genmedia.http import Request, Router
 from genmedia.logging import LogContext, bound_context, configure_logging, get_logger, redact
-
 from tests.unit._helpers import call, make_settings
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+
 from genmedia.http import ApiModel, Request, Router
 from genmedia.openapi import build_openapi
-
 from tests.unit._helpers import make_settings
 
 

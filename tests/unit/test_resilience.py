@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from genmedia import config, resilience
 from genmedia.errors import ContentBlocked, InvalidArgument, ProviderError, ProviderUnavailable
 from genmedia.resilience import CircuitBreaker, is_retryable, retry_call

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from genmedia.errors import InvalidArgument
 from genmedia.media import ASPECT_RATIOS, ImageSpec, dimensions_for, make_image_provider
 from genmedia.media.local import LocalImageProvider

@@ -5,9 +5,10 @@ import random
 import time
 
 import pytest
+from PIL import Image, ImageChops, ImageFilter, ImageStat
+
 from genmedia.media import ImageSpec, dimensions_for
 from genmedia.media.local import LocalImageProvider
-from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 PROVIDER = LocalImageProvider()
 

@@ -9,10 +9,11 @@ import zlib
 from collections.abc import Callable, Iterator
 
 import pytest
+from PIL import Image, ImageCms, PngImagePlugin
+
 from genmedia.errors import ProviderError
 from genmedia.media import processing
 from genmedia.media.processing import ProcessedImage, process_image, set_concurrency
-from PIL import Image, ImageCms, PngImagePlugin
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,11 @@ Fixtures:
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,16 +27,16 @@ from typing import Any
 
 import flask.testing
 import functions_framework
+import pytest
+from google.cloud import firestore, storage
+from PIL import Image
+
 import genmedia.clients
 import genmedia.config
 import genmedia.resilience
 import genmedia.services.images as images_service
-import pytest
 from genmedia.errors import ContentBlocked, ProviderError
 from genmedia.media import GeneratedImage, ImageSpec, dimensions_for
-from google.cloud import firestore, storage
-from PIL import Image
-
 from infra.local.seed import ensure_signing_key
 from tests.support.harness import User
 
@@ -92,7 +94,11 @@ def _blocked(_: ImageSpec) -> list[GeneratedImage]:
 BEHAVIOURS: dict[str, Callable[[ImageSpec], list[GeneratedImage]]] = {
     "ok": lambda spec: _images(spec, spec.count),
     "short": lambda spec: _images(spec, spec.count - 1),  # one sample filtered out
-    "garbage": lambda spec: [GeneratedImage(b"<html>not an image</html>", "image/png")],
+    # Every sample but the last is a real image, so a failure happens after some uploads.
+    "garbage": lambda spec: [
+        *_images(spec, spec.count - 1),
+        GeneratedImage(b"<html>502 Bad Gateway</html>", "image/png"),
+    ],
     "fail": _fail,
     "blocked": _blocked,
 }
@@ -107,15 +113,38 @@ class FakeProvider:
     name: str = "fake"
     cost_per_image: Decimal = PRICE
     specs: list[ImageSpec] = field(default_factory=list)
+    # When held, calls signal ``entered`` and wait for ``release`` before answering.
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event | None = None
 
     @property
     def calls(self) -> int:
         return len(self.specs)
 
+    def hold(self) -> threading.Event:
+        self.release = threading.Event()
+        return self.release
+
     def generate(self, spec: ImageSpec) -> list[GeneratedImage]:
         self.specs.append(spec)
+        self.entered.set()
+        if self.release is not None and not self.release.wait(timeout=60):
+            raise RuntimeError("the test never released the held provider call")
         behaviour = self.script.pop(0) if self.script else self.default
         return BEHAVIOURS[behaviour](spec)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 # --- the functions under test --------------------------------------------------------------------
@@ -151,6 +180,14 @@ class Functions:
         fake = FakeProvider(list(script), default)
         self._mp.setattr(images_service, "image_provider", lambda: fake)
         return fake
+
+    def breaker_clock(self) -> FakeClock:
+        """Make the provider circuit breakers created from now on read a fake clock."""
+        clock = FakeClock()
+        breaker = functools.partial(genmedia.resilience.CircuitBreaker, clock=clock)
+        self._mp.setattr(genmedia.resilience, "CircuitBreaker", breaker)
+        genmedia.resilience.reset_breakers()
+        return clock
 
     @staticmethod
     def generate(

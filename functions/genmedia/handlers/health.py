@@ -16,20 +16,25 @@ def healthz(_: Request) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.route(
+def readyz(_: Request) -> Response:
+    report = health.readiness()
+    ok = report["status"] == "ok"
+    return Response(report, status=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})
+
+
+def add_readiness(target: Router) -> None:
+    """``GET /readyz`` on a function's own URL: dependencies plus that instance's breakers,
+    which only the instance holding them can report."""
+    target.route("GET", "/readyz", auth=False, public=False, errors=[503])(readyz)
+
+
+router.route(
     "GET",
     "/v1/readyz",
     auth=False,
     errors=[503],
-    summary="Readiness: Firestore, Storage and Tasks answer; provider breaker states",
-)
-def readyz(_: Request) -> Response:
-    report = health.readiness()
-    return Response(
-        report,
-        status=200 if report["status"] == "ok" else 503,
-        headers={} if report["status"] == "ok" else {"Retry-After": "5"},
-    )
+    summary="Readiness: Firestore, Storage and Tasks answer",
+)(readyz)
 
 
 @router.route("GET", "/v1/openapi.json", auth=False, summary="This API's OpenAPI 3.1 document")

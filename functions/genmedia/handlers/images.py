@@ -9,11 +9,13 @@ from genmedia import idempotency
 from genmedia.auth import authenticate, principal_of, require_role
 from genmedia.clients import firestore_client
 from genmedia.config import get_settings
+from genmedia.handlers.health import add_readiness
 from genmedia.http import Request, Response, Router
 from genmedia.models import GenerateImagesRequest, GenerateImagesResponse
 from genmedia.services import images
 
 router = Router("generate_image", authenticator=authenticate)
+add_readiness(router)
 
 
 @router.route(

@@ -1,0 +1,168 @@
+# Least privilege, driven by the `access` list of each function in functions.tf: every
+# capability below maps to one grant, scoped to the single resource the code touches.
+# README.md has the same table with the code path that needs each grant.
+
+locals {
+  media_objects = "projects/_/buckets/${google_storage_bucket.media.name}/objects/"
+
+  # Granted on the project: these services have no finer resource the code could be held to.
+  project_capabilities = {
+    firestore      = "roles/datastore.user"   # transactions on assets, usage, users, idempotency
+    firestore_read = "roles/datastore.viewer" # readiness probe document
+    auth_read      = "roles/firebaseauth.viewer"
+    auth_admin     = google_project_iam_custom_role.auth_user_manager.id
+    vertex         = "roles/aiplatform.user"
+    queue_probe    = google_project_iam_custom_role.queue_probe.id
+  }
+
+  # Granted on the media bucket; object roles only under users/, where the code writes.
+  bucket_capabilities = {
+    media_read   = { role = "roles/storage.objectViewer", users_only = true }
+    media_write  = { role = "roles/storage.objectCreator", users_only = true }
+    media_delete = { role = google_project_iam_custom_role.media_janitor.id, users_only = true }
+    bucket_probe = { role = google_project_iam_custom_role.bucket_probe.id, users_only = false }
+  }
+
+  # sign_urls and enqueue are granted on a service account / the queue below.
+  known_capabilities = concat(keys(local.project_capabilities), keys(local.bucket_capabilities), ["sign_urls", "enqueue"])
+
+  grants = flatten([
+    for fn, cfg in local.functions : [for cap in cfg.access : { fn = fn, cap = cap }]
+  ])
+}
+
+# --- Custom roles: the predefined ones would each grant far more than one call needs. ---
+
+resource "google_project_iam_custom_role" "auth_user_manager" {
+  role_id     = "${replace(var.prefix, "-", "_")}_auth_user_manager"
+  title       = "GenMedia Firebase Auth user manager"
+  description = "Read users and set custom claims / revoke sessions; no create or delete."
+  permissions = ["firebaseauth.users.get", "firebaseauth.users.update"]
+}
+
+resource "google_project_iam_custom_role" "media_janitor" {
+  role_id     = "${replace(var.prefix, "-", "_")}_media_janitor"
+  title       = "GenMedia media cleanup"
+  description = "Delete the objects of a failed generation (storage.delete_quietly)."
+  permissions = ["storage.objects.delete"]
+}
+
+resource "google_project_iam_custom_role" "bucket_probe" {
+  role_id     = "${replace(var.prefix, "-", "_")}_bucket_probe"
+  title       = "GenMedia bucket readiness probe"
+  description = "bucket.exists() in /v1/readyz; no object access."
+  permissions = ["storage.buckets.get"]
+}
+
+resource "google_project_iam_custom_role" "queue_probe" {
+  role_id     = "${replace(var.prefix, "-", "_")}_queue_probe"
+  title       = "GenMedia queue readiness probe"
+  description = "list_queues in /v1/readyz; no access to tasks or their payloads."
+  permissions = ["cloudtasks.queues.list"]
+}
+
+# --- Function runtime identities ---
+
+resource "google_project_iam_member" "function" {
+  for_each = {
+    for g in local.grants : "${g.fn}/${g.cap}" => g if contains(keys(local.project_capabilities), g.cap)
+  }
+  project = var.project_id
+  role    = local.project_capabilities[each.value.cap]
+  member  = google_service_account.function[each.value.fn].member
+}
+
+resource "google_storage_bucket_iam_member" "function" {
+  for_each = {
+    for g in local.grants : "${g.fn}/${g.cap}" => g if contains(keys(local.bucket_capabilities), g.cap)
+  }
+  bucket = google_storage_bucket.media.name
+  role   = local.bucket_capabilities[each.value.cap].role
+  member = google_service_account.function[each.value.fn].member
+
+  dynamic "condition" {
+    for_each = local.bucket_capabilities[each.value.cap].users_only ? [1] : []
+    content {
+      title      = "users-objects-only"
+      expression = "resource.name.startsWith(\"${local.media_objects}users/\")"
+    }
+  }
+}
+
+# V4 signed URLs are signed by IAM signBlob as the function's own identity (storage.py):
+# the function may sign as itself and as no other account.
+resource "google_service_account_iam_member" "self_signer" {
+  for_each           = toset([for g in local.grants : g.fn if g.cap == "sign_urls"])
+  service_account_id = google_service_account.function[each.value].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = google_service_account.function[each.value].member
+}
+
+resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
+  for_each = toset([for g in local.grants : g.fn if g.cap == "enqueue"])
+  name     = google_cloud_tasks_queue.video_jobs.name
+  location = google_cloud_tasks_queue.video_jobs.location
+  role     = "roles/cloudtasks.enqueuer"
+  member   = google_service_account.function[each.value].member
+}
+
+# Enqueuing a task with an OIDC token for the invoker is acting as the invoker.
+resource "google_service_account_iam_member" "enqueuer_act_as_invoker" {
+  for_each           = toset([for g in local.grants : g.fn if g.cap == "enqueue"])
+  service_account_id = google_service_account.invoker.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.function[each.value].member
+}
+
+# --- Who may invoke the functions ---
+
+# Public functions: a serverless NEG forwards requests without an identity, so Cloud Run must
+# admit allUsers; ingress ALLOW_INTERNAL_AND_GCLB makes the load balancer (with Cloud Armor)
+# the only way in from the internet. The functions authenticate callers themselves.
+resource "google_cloud_run_v2_service_iam_member" "public" {
+  for_each = { for fn, cfg in local.functions : fn => cfg if cfg.public }
+  location = var.region
+  name     = basename(google_cloudfunctions2_function.fn[each.key].service_config[0].service)
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+# Private functions (task workers, event handlers): only the invoker identity.
+resource "google_cloud_run_v2_service_iam_member" "private" {
+  for_each = { for fn, cfg in local.functions : fn => cfg if !cfg.public }
+  location = var.region
+  name     = basename(google_cloudfunctions2_function.fn[each.key].service_config[0].service)
+  role     = "roles/run.invoker"
+  member   = google_service_account.invoker.member
+}
+
+# --- Builder ---
+
+resource "google_project_iam_member" "builder_logs" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.builder.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "builder" {
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.builder.member
+}
+
+# Cloud Functions copies the bundle into its own gcf-v2-sources-* bucket before the build,
+# a bucket that only exists after the first deploy: hence a project grant held by a condition.
+resource "google_project_iam_member" "builder_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = google_service_account.builder.member
+  condition {
+    title       = "function-sources-only"
+    description = "Our bundle bucket and the Cloud Functions staging buckets."
+    expression  = <<-EOT
+      resource.name.startsWith("projects/_/buckets/${google_storage_bucket.sources.name}") ||
+      resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")
+    EOT
+  }
+}

@@ -1,0 +1,71 @@
+# Media bucket: users/{uid}/assets/{asset_id}/{variant}.{ext}, written once by generate_image
+# and read by browsers only through V4 signed URLs. Nothing here is ever public.
+
+resource "google_storage_bucket" "media" {
+  name                        = "${var.project_id}-${var.prefix}-media"
+  location                    = var.region # next to the functions: no cross-region egress
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true # required by the IAM conditions in iam.tf
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  # Objects are immutable (create-only uploads): versions would only duplicate deletes.
+  versioning {
+    enabled = false
+  }
+
+  # GCS's own soft delete (7 days, the default) undoes an accidental bucket-wide delete.
+  soft_delete_policy {
+    retention_duration_seconds = 604800
+  }
+
+  # Safety net for the app's soft delete: whatever a purge moves to trash/ is gone one day
+  # after the restore window ends, even if the purge job never runs again.
+  lifecycle_rule {
+    condition {
+      age            = var.purge_retention_days + 1
+      matches_prefix = ["trash/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 1
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  # Signed URLs work in <img> without CORS; this lets the frontend fetch() the bytes
+  # (downloads, canvas). Read-only by design: uploads never come from browsers.
+  dynamic "cors" {
+    for_each = length(var.cors_origins) > 0 ? [1] : []
+    content {
+      origin          = var.cors_origins
+      method          = ["GET"]
+      response_header = ["Content-Type", "Content-Length", "Content-Disposition", "ETag"]
+      max_age_seconds = 3600
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# Function bundles (source.tf). Only Terraform writes here and only the builder reads.
+resource "google_storage_bucket" "sources" {
+  name                        = "${var.project_id}-${var.prefix}-sources"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true # holds nothing that cannot be rebuilt from git
+
+  versioning {
+    enabled = false
+  }
+
+  depends_on = [google_project_service.enabled]
+}

@@ -1,0 +1,357 @@
+"""POST /v1/images:generate latency through the gateway vs straight to the function, and the
+function's memory under 20 concurrent requests.
+
+Run: .venv/bin/python bench/generate.py [--requests N] [--burst N]
+
+Starts the whole local stack (emulators, one functions-framework process per function, the
+gateway) with the local image provider, creates a user with a raised daily quota, then:
+
+* memory: RSS/PSS of the generate_image process group (gunicorn master + worker) after a
+  warm-up, then the peak while ``--burst`` requests (default 20) run at once through the gateway;
+* latency: count=1 and count=4 at concurrency 1 and 4, each once through the gateway and once
+  straight to the function's own port (the baseline), interleaved in rounds so drift in the
+  emulators hits both alike. "fn" columns are the handler's own latency from the function's
+  access log (matched by X-Request-ID), so client-side minus fn is HTTP + queueing (+ gateway).
+
+The gateway runs in this process (as in `make dev` and the tests), sharing its GIL with the
+client threads. Prints figures only; nothing is asserted. The PNG encode cost against bare
+Pillow is bench/image_processing.py's subject.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import requests
+from _common import (
+    GENERATE_PATH,
+    BenchUser,
+    MemorySampler,
+    cpu_seconds,
+    gateway_url,
+    generous_user,
+    group_pids,
+    local_stack,
+    mib,
+    ms,
+    parent_pid,
+    percentile,
+    print_context,
+    print_load,
+    print_table,
+    pss_kib,
+    reset_peak_rss,
+    status_kib,
+)
+
+from infra.local.stack import Stack
+
+FUNCTION = "generate_image"
+PROMPT = "benchmark: a lighthouse on a cliff at dusk"
+ROUNDS = 2  # direct and gateway alternate this many times per scenario
+
+
+@dataclass
+class Samples:
+    latencies_ms: list[float] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # fn, bench, emulators
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.wall_s if self.wall_s else float("nan")
+
+
+def problem(resp: requests.Response) -> str:
+    """``status code`` of a failed call, e.g. ``409 ABORTED``, for the error breakdown."""
+    try:
+        code = resp.json().get("code", "")
+    except ValueError:
+        code = ""
+    return f"{resp.status_code} {code}".strip()
+
+
+def run_load(
+    url: str, user: BenchUser, count: int, total: int, concurrency: int, tag: str, into: Samples
+) -> None:
+    """``total`` requests from ``concurrency`` threads (one Session each), started together."""
+    numbers = itertools.count()
+    lock = threading.Lock()
+    start = threading.Barrier(concurrency + 1)
+    body = {"prompt": PROMPT, "count": count}
+
+    def worker() -> None:
+        with requests.Session() as session:
+            start.wait()
+            while True:
+                index = next(numbers)
+                if index >= total:
+                    return
+                request_id = f"bench-{tag}-{index}"
+                headers = {**user.headers, "X-Request-ID": request_id}
+                began = time.perf_counter()
+                try:
+                    resp = session.post(
+                        url + GENERATE_PATH, json=body, headers=headers, timeout=300
+                    )
+                    elapsed = (time.perf_counter() - began) * 1000
+                    error = None if resp.status_code == 200 else problem(resp)
+                except requests.RequestException as exc:
+                    elapsed, error = 0.0, type(exc).__name__
+                with lock:
+                    if error is None:
+                        into.latencies_ms.append(elapsed)
+                        into.request_ids.append(request_id)
+                    else:
+                        into.errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    into.wall_s += time.perf_counter() - began
+
+
+def handler_latencies(stack: Stack) -> dict[str, float]:
+    """X-Request-ID -> the handler's latency in ms, from the function's JSON access log."""
+    result = {}
+    log = stack.options.state_dir / "logs" / f"fn_{FUNCTION}.log"
+    for line in log.read_text(errors="replace").splitlines():
+        if '"httpRequest"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+            request_id = entry["logging.googleapis.com/labels"]["request_id"]
+            result[request_id] = float(entry["httpRequest"]["latency"].rstrip("s")) * 1000
+        except (ValueError, KeyError, TypeError):
+            continue
+    return result
+
+
+def memory_snapshot(pgid: int) -> dict[int, dict[str, int]]:
+    snap = {}
+    for pid in group_pids(pgid):
+        status = status_kib(pid)
+        snap[pid] = {"rss": status.get("VmRSS", 0), "hwm": status.get("VmHWM", 0)}
+        snap[pid]["pss"] = pss_kib(pid)
+    return snap
+
+
+def role(pid: int, pgid: int) -> str:
+    if pid == pgid:
+        return "master"
+    return "worker" if parent_pid(pid) == pgid else "other"
+
+
+def bench_memory(stack: Stack, user: BenchUser, url: str, burst: int) -> int:
+    """Memory of the function's process group before and during ``burst`` concurrent requests."""
+    child = stack.children[f"fn_{FUNCTION}"]
+    assert child.proc is not None
+    pgid = child.proc.pid
+    before = memory_snapshot(pgid)
+    workers = [p for p in before if role(p, pgid) == "worker"]
+    reset = all(reset_peak_rss(p) for p in before)
+    samples = Samples()
+    with MemorySampler(pgid) as sampler:
+        run_load(url, user, 1, burst, burst, "burst", samples)
+    after = memory_snapshot(pgid)
+
+    print(f"\nmemory of {FUNCTION} (pgid {pgid}), {burst} concurrent count=1 requests via gateway")
+    print(
+        f"burst: {len(samples.latencies_ms)} ok, {errors(samples)}, "
+        f"{samples.wall_s:.2f} s; latency p50 {ms(percentile(samples.latencies_ms, 50))} ms, "
+        f"max {ms(max(samples.latencies_ms, default=float('nan')))} ms"
+    )
+    peak_label = "peak during (VmHWM)" if reset else "VmHWM after (lifetime)"
+    rows: list[list[object] | None] = []
+    for pid in sorted(before):
+        b, a = before[pid], after.get(pid, {"rss": 0, "hwm": 0, "pss": 0})
+        rows.append(
+            [
+                f"{role(pid, pgid)} {pid}",
+                mib(b["rss"]),
+                mib(b["hwm"]),
+                mib(b["pss"]),
+                mib(a["hwm"]),
+                mib(a["rss"]),
+                mib(a["pss"]),
+            ]
+        )
+    rows.append(None)
+    rows.append(
+        [
+            "group, sampled every 20 ms",
+            mib(sum(v["rss"] for v in before.values())),
+            "",
+            mib(sum(v["pss"] for v in before.values())),
+            f"max RSS {mib(sampler.max_rss_kib)}",
+            "",
+            f"max PSS {mib(sampler.max_pss_kib)}",
+        ]
+    )
+    print_table(
+        [
+            "MiB",
+            "RSS before",
+            "VmHWM before",
+            "PSS before",
+            peak_label,
+            "RSS after",
+            "PSS after",
+        ],
+        rows,
+    )
+    if not reset:
+        print("(could not reset VmHWM via /proc/<pid>/clear_refs: peaks include the warm-up)")
+    if not workers:
+        print("(no gunicorn worker found in the process group)")
+    return pgid
+
+
+def errors(samples: Samples) -> str:
+    counts = Counter(samples.errors)
+    return f"{len(samples.errors)} errors" + (f" ({dict(counts)})" if counts else "")
+
+
+def summary(samples: Samples, fn_ms: dict[str, float]) -> list[str]:
+    lat = samples.latencies_ms
+    fn = [fn_ms[r] for r in samples.request_ids if r in fn_ms]
+    done = max(1, len(lat))
+    return [
+        str(len(lat)),
+        str(len(samples.errors)),
+        ms(percentile(lat, 50)),
+        ms(percentile(lat, 95)),
+        ms(percentile(lat, 99)),
+        ms(max(lat, default=float("nan"))),
+        f"{samples.rate:.2f}",
+        ms(percentile(fn, 50)),
+        ms(percentile(fn, 95)),
+        *(f"{1000 * cpu / done:.0f}" for cpu in samples.cpu_s),
+    ]
+
+
+def difference(direct: Samples, gateway: Samples) -> list[str]:
+    d, g = direct.latencies_ms, gateway.latencies_ms
+    d_cpu = [1000 * c / max(1, len(d)) for c in direct.cpu_s]
+    g_cpu = [1000 * c / max(1, len(g)) for c in gateway.cpu_s]
+    return [
+        "  gateway - direct",
+        "",
+        "",
+        f"{percentile(g, 50) - percentile(d, 50):+.1f}",
+        f"{percentile(g, 95) - percentile(d, 95):+.1f}",
+        "",
+        "",
+        f"x{gateway.rate / direct.rate:.2f}",
+        "",
+        "",
+        *(f"{gc - dc:+.0f}" for gc, dc in zip(g_cpu, d_cpu, strict=True)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--requests", type=int, default=24, help="count=1 requests per path and concurrency"
+    )
+    parser.add_argument("--burst", type=int, default=20, help="concurrent requests for memory")
+    args = parser.parse_args()
+    # count=4 requests each make four images: a third as many keeps the run short.
+    scenarios = [
+        (1, 1, args.requests),
+        (1, 4, args.requests),
+        (4, 1, max(ROUNDS, args.requests // 3)),
+        (4, 4, max(4 * ROUNDS, args.requests // 3 * 2)),
+    ]
+    print_context("generate: POST /v1/images:generate, local provider")
+    started = time.perf_counter()
+    results: dict[tuple[int, int, str], Samples] = {}
+    with local_stack() as stack:
+        user = generous_user(stack)
+        targets = {"direct": stack.function_url(FUNCTION), "gateway": gateway_url(stack)}
+        for name, url in targets.items():  # first requests import handlers, create clients
+            run_load(url, user, 1, 3, 1, f"warm-{name}", Samples())
+        pgid = bench_memory(stack, user, targets["gateway"], args.burst)
+
+        fn_pids = group_pids(pgid)
+        emulator_pids = [
+            pid
+            for name, child in stack.children.items()
+            if not name.startswith("fn_") and child.proc is not None
+            for pid in group_pids(child.proc.pid)
+        ]
+
+        def cpu_now() -> tuple[float, float, float]:
+            return cpu_seconds(fn_pids), time.process_time(), cpu_seconds(emulator_pids)
+
+        for count, concurrency, total in scenarios:
+            if count == 4:
+                for name, url in targets.items():
+                    run_load(url, user, 4, 2, 1, f"warm4-{name}", Samples())
+            per_round = max(1, total // ROUNDS)
+            for round_no in range(ROUNDS):
+                for name, url in targets.items():
+                    samples = results.setdefault((count, concurrency, name), Samples())
+                    tag = f"c{count}x{concurrency}-{name}-{round_no}"
+                    before = cpu_now()
+                    run_load(url, user, count, per_round, concurrency, tag, samples)
+                    used = [b - a for a, b in zip(before, cpu_now(), strict=True)]
+                    samples.cpu_s = [t + u for t, u in zip(samples.cpu_s, used, strict=True)]
+        fn_ms = handler_latencies(stack)
+        hwm_end = {f"{role(p, pgid)} {p}": status_kib(p).get("VmHWM", 0) for p in group_pids(pgid)}
+
+    print(
+        f"\nlatency in ms, client side, {ROUNDS} interleaved rounds per row; fn = handler time "
+        "from the function's access log;\nCPU ms per request: fn = function process group, "
+        "bench = this process (client threads + gateway), emu = all emulators"
+    )
+    rows: list[list[object] | None] = []
+    for count, concurrency, _ in scenarios:
+        direct, gateway = (results[(count, concurrency, name)] for name in targets)
+        rows.append([f"count={count} conc={concurrency} direct", *summary(direct, fn_ms)])
+        rows.append([f"count={count} conc={concurrency} gateway", *summary(gateway, fn_ms)])
+        rows.append(difference(direct, gateway))
+        rows.append(None)
+    print_table(
+        [
+            "scenario",
+            "n",
+            "err",
+            "p50",
+            "p95",
+            "p99",
+            "max",
+            "req/s",
+            "fn p50",
+            "fn p95",
+            "CPU fn",
+            "bench",
+            "emu",
+        ],
+        rows[:-1],
+    )
+    for (count, concurrency, name), samples in results.items():
+        if samples.errors:
+            print(f"errors, count={count} conc={concurrency} {name}: {errors(samples)}")
+    print(
+        "VmHWM at the end of the run, i.e. peak since the burst (MiB): "
+        + ", ".join(f"{name} {mib(kib)}" for name, kib in sorted(hwm_end.items()))
+    )
+    print(f"total run time {time.perf_counter() - started:.0f} s")
+    print_load()
+
+
+if __name__ == "__main__":
+    main()

@@ -94,7 +94,7 @@ def _blocked(_: ImageSpec) -> list[GeneratedImage]:
 BEHAVIOURS: dict[str, Callable[[ImageSpec], list[GeneratedImage]]] = {
     "ok": lambda spec: _images(spec, spec.count),
     "short": lambda spec: _images(spec, spec.count - 1),  # one sample filtered out
-    # Every sample but the last is a real image, so a failure happens after some uploads.
+    # Every sample but the last is a real image: one bad sample fails the whole request.
     "garbage": lambda spec: [
         *_images(spec, spec.count - 1),
         GeneratedImage(b"<html>502 Bad Gateway</html>", "image/png"),

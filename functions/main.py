@@ -28,6 +28,20 @@ def generate_image(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def issue_signed_url(request: flask.Request) -> flask.Response:
+    from genmedia.handlers.signing import router
+
+    return router.dispatch(request)
+
+
+@functions_framework.http
+def library(request: flask.Request) -> flask.Response:
+    from genmedia.handlers.library import router
+
+    return router.dispatch(request)
+
+
+@functions_framework.http
 def admin(request: flask.Request) -> flask.Response:
     from genmedia.handlers.admin import router
 

@@ -71,6 +71,8 @@ class Settings:
     retry_deadline_seconds: float = 30.0
     retry_max_attempts: int = 4
     signed_url_ttl_seconds: int = 900
+    signed_url_reuse_seconds: int = 3600
+    signed_url_cache_size: int = 10000
     signing_service_account: str | None = None
     local_signing_key_file: str | None = None
     moderation_denylist: tuple[str, ...] = DEFAULT_DENYLIST
@@ -246,6 +248,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retry_deadline_seconds=r.number("GENMEDIA_RETRY_DEADLINE_SECONDS", 30.0, 0.001, 3600.0),
         retry_max_attempts=r.number("GENMEDIA_RETRY_MAX_ATTEMPTS", 4, 1, 20),
         signed_url_ttl_seconds=r.number("GENMEDIA_SIGNED_URL_TTL_SECONDS", 900, 60, 604800),
+        signed_url_reuse_seconds=r.number("GENMEDIA_SIGNED_URL_REUSE_SECONDS", 3600, 1, 302400),
+        signed_url_cache_size=r.number("GENMEDIA_SIGNED_URL_CACHE_SIZE", 10000, 0, 1_000_000),
         signing_service_account=_optional_email(r, "GENMEDIA_SIGNING_SERVICE_ACCOUNT"),
         local_signing_key_file=r.opt("GENMEDIA_LOCAL_SIGNING_KEY_FILE"),
         moderation_denylist=_denylist(r),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -118,3 +118,47 @@ class UserView(ApiModel):
     role: Literal["admin", "user", "viewer"]
     quota: Quota
     quota_overrides: QuotaPatch
+
+
+Variant = Literal["original", "thumbnail"]
+AssetId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+
+
+class SignUrlRequest(ApiModel):
+    variant: Variant = "original"
+    ttl_seconds: int | None = Field(None, ge=60, le=604800, description="Default 900.")
+    download: bool = Field(False, description="Make browsers save the file (attachment).")
+
+
+class SignUrlResponse(ApiModel):
+    url: str
+    expire_time: datetime
+    variant: Variant
+
+
+class BatchSignUrlsRequest(ApiModel):
+    ids: list[AssetId] = Field(min_length=1, max_length=100)
+    variant: Variant = "original"
+
+
+class BatchSignUrlsResponse(ApiModel):
+    urls: dict[str, SignedUrl]
+    errors: dict[str, str] = Field(description="Asset id -> error code (e.g. NOT_FOUND).")
+
+
+class ListAssetsQuery(ApiModel):
+    page_size: int = Field(0, ge=0, description="0 = 50; values above 100 are treated as 100.")
+    page_token: str = Field("", max_length=2048)
+    type: Literal["image", "video"] | None = None
+    order_by: Literal["create_time desc", "create_time asc"] = "create_time desc"
+    show_deleted: bool = False
+    q: str | None = Field(None, min_length=1, max_length=100, description="A word or prefix.")
+
+
+class ListAssetsResponse(ApiModel):
+    assets: list[Asset]
+    next_page_token: str = Field(description="Empty only on the last page.")
+
+
+class DeleteAssetQuery(ApiModel):
+    allow_missing: bool = False

@@ -2,18 +2,16 @@
 
 Objects live at ``users/{uid}/assets/{asset_id}/{variant}.{ext}`` and never change once written
 (``if_generation_match=0``), so a retried upload can never overwrite, and browsers may cache
-them for good. URLs are signed with IAM signBlob as the function's own service account in
-production (no key files); the emulator stack signs with a local key instead.
+them for good. A soft-deleted asset's objects move under ``trash/``, where a bucket lifecycle
+rule deletes them after the retention period even if no purge job ever runs; undelete moves
+them back. Signed URLs are in ``genmedia.signing``.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from genmedia.clients import storage_client
 from genmedia.config import get_settings
@@ -23,12 +21,7 @@ if TYPE_CHECKING:
     import google.cloud.storage as gcs
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"
-
-
-@dataclass(frozen=True)
-class SignedUrl:
-    url: str
-    expire_time: datetime
+TRASH_PREFIX = "trash/"
 
 
 def object_path(uid: str, asset_id: str, variant: str, ext: str) -> str:
@@ -72,59 +65,27 @@ def delete_quietly(paths: list[str]) -> None:
             continue
 
 
-@functools.cache
-def _local_signing_credentials(key_file: str) -> Any:
-    from google.oauth2 import service_account
-
-    return service_account.Credentials.from_service_account_file(key_file)  # type: ignore[no-untyped-call]
+def trash_path(path: str) -> str:
+    return TRASH_PREFIX + path
 
 
-def _signing_kwargs() -> dict[str, Any]:
-    settings = get_settings()
-    if settings.storage_emulator_host:
-        if not settings.local_signing_key_file:
-            raise Internal("GENMEDIA_LOCAL_SIGNING_KEY_FILE is needed to sign URLs in the emulator")
-        return {
-            "credentials": _local_signing_credentials(settings.local_signing_key_file),
-            "api_access_endpoint": settings.storage_emulator_host,
-        }
-    credentials = _runtime_credentials()
-    email = settings.signing_service_account or credentials.service_account_email
-    return {"service_account_email": email, "access_token": credentials.token}
+def move_objects(moves: list[tuple[str, str]]) -> None:
+    """Move objects within the bucket; safe to repeat after a partial failure.
 
+    Each copy is create-only and the source is deleted only once the copy exists, so an object
+    is never lost and a retry finishes what an earlier attempt started.
+    """
+    from google.api_core import exceptions
 
-def _runtime_credentials() -> Any:
-    """The function's own identity; signBlob runs as it (roles/iam.serviceAccountTokenCreator)."""
-    import google.auth
-    import google.auth.transport.requests
-
-    credentials = _default_credentials()
-    if not credentials.valid:
-        credentials.refresh(google.auth.transport.requests.Request())
-    return credentials
-
-
-@functools.cache
-def _default_credentials() -> Any:
-    import google.auth
-
-    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    return credentials
-
-
-def sign_get_url(
-    path: str, ttl: timedelta, *, filename: str | None = None, now: datetime | None = None
-) -> SignedUrl:
-    """A V4 signed GET URL valid for ``ttl``; ``filename`` makes browsers download it."""
-    now = now or datetime.now(UTC)
-    params = {}
-    if filename is not None:
-        params["response_disposition"] = f'attachment; filename="{filename}"'
-    url = (
-        _bucket()
-        .blob(path)
-        .generate_signed_url(
-            version="v4", expiration=ttl, method="GET", **params, **_signing_kwargs()
-        )
-    )
-    return SignedUrl(url, now + ttl)
+    bucket = _bucket()
+    for source, target in moves:
+        blob = bucket.get_blob(source)
+        if blob is None:
+            continue  # moved by an earlier attempt
+        try:
+            bucket.copy_blob(blob, bucket, target, if_generation_match=0)
+        except exceptions.PreconditionFailed:
+            existing = bucket.get_blob(target)
+            if existing is None or existing.md5_hash != blob.md5_hash:
+                raise Internal("Object move target exists with different content") from None
+        blob.delete(if_generation_match=blob.generation)

@@ -7,6 +7,6 @@ from genmedia.http import Router
 
 def public_routers() -> list[Router]:
     """Every function's router, for the OpenAPI document (imported only when it is built)."""
-    from genmedia.handlers import admin, health, images
+    from genmedia.handlers import admin, health, images, library, signing
 
-    return [health.router, images.router, admin.router]
+    return [health.router, images.router, signing.router, library.router, admin.router]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from genmedia import moderation, quotas, ratelimit, storage
+from genmedia import moderation, quotas, ratelimit, search, storage
 from genmedia.auth import Principal
 from genmedia.clients import firestore_client
 from genmedia.config import get_settings
@@ -64,6 +64,7 @@ def _pending_assets(
             create_time=now,
             update_time=now,
             request_id=request_id,
+            search_terms=search.terms(body.prompt),
         )
         for _ in range(body.count)
     ]
@@ -175,9 +176,9 @@ def generate(
             }
         },
     )
-    ttl = timedelta(seconds=settings.signed_url_ttl_seconds)
+    ttl = settings.signed_url_ttl_seconds
     payload = {
-        "assets": [asset_view(a, url_ttl=ttl) for a in done],
+        "assets": [asset_view(a, url_ttl_seconds=ttl, requester=principal.uid) for a in done],
         "usage": quotas.usage_view(usage, charge.limits, now),
     }
     return payload, ratelimit.headers(quotas.bucket_for(settings), charge.rate)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from genmedia import storage
+from genmedia import signing
 from genmedia.quotas import rfc3339
 from genmedia.store.records import Asset
 
@@ -14,13 +13,17 @@ def money(micros: int) -> dict[str, str]:
     return {"currency": "USD", "amount": f"{micros / 1e6:.6f}"}
 
 
-def signed(path: str, ttl: timedelta) -> dict[str, str]:
-    url = storage.sign_get_url(path, ttl)
+def signed(
+    path: str, ttl_seconds: int, requester: str, filename: str | None = None
+) -> dict[str, str]:
+    url = signing.sign_get_url(path, ttl_seconds, requester=requester, filename=filename)
     return {"url": url.url, "expire_time": rfc3339(url.expire_time)}
 
 
-def asset_view(asset: Asset, *, url_ttl: timedelta | None = None) -> dict[str, Any]:
-    """The public asset; with ``url_ttl`` it carries fresh signed URLs for each variant."""
+def asset_view(
+    asset: Asset, *, url_ttl_seconds: int | None = None, requester: str = ""
+) -> dict[str, Any]:
+    """The public asset; with ``url_ttl_seconds`` it carries signed URLs for each variant."""
     original = asset.objects.get("original")
     thumb = asset.objects.get("thumbnail")
     params = asset.params
@@ -54,9 +57,9 @@ def asset_view(asset: Asset, *, url_ttl: timedelta | None = None) -> dict[str, A
         view["delete_time"] = rfc3339(asset.delete_time)
     if asset.purge_time is not None:
         view["purge_time"] = rfc3339(asset.purge_time)
-    if url_ttl is not None and original is not None and thumb is not None:
+    if url_ttl_seconds is not None and original is not None and thumb is not None:
         view["urls"] = {
-            "original": signed(original.path, url_ttl),
-            "thumbnail": signed(thumb.path, url_ttl),
+            "original": signed(original.path, url_ttl_seconds, requester),
+            "thumbnail": signed(thumb.path, url_ttl_seconds, requester),
         }
     return view

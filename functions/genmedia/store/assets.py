@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from genmedia.store.records import Asset
@@ -12,6 +14,17 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 COLLECTION = "assets"
+
+
+@dataclass(frozen=True)
+class AssetQuery:
+    """One user's assets, newest or oldest first (index needs: infra/firestore-indexes.md)."""
+
+    owner_uid: str
+    states: tuple[str, ...] = ("ACTIVE",)
+    type: str | None = None
+    term: str | None = None
+    descending: bool = True
 
 
 def new_asset_id() -> str:
@@ -49,3 +62,26 @@ class AssetRepository:
         for asset_id, fields in updates.items():
             batch.update(self.ref(asset_id), fields)
         batch.commit()
+
+    def list_page(
+        self, spec: AssetQuery, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Asset]:
+        """One RunQuery: up to ``limit`` assets after the cursor (create_time, id)."""
+        from google.cloud import firestore
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self.collection.where(filter=FieldFilter("owner_uid", "==", spec.owner_uid))
+        if len(spec.states) == 1:
+            query = query.where(filter=FieldFilter("state", "==", spec.states[0]))
+        else:
+            query = query.where(filter=FieldFilter("state", "in", list(spec.states)))
+        if spec.type is not None:
+            query = query.where(filter=FieldFilter("type", "==", spec.type))
+        if spec.term is not None:
+            query = query.where(filter=FieldFilter("search_terms", "array_contains", spec.term))
+        direction = firestore.Query.DESCENDING if spec.descending else firestore.Query.ASCENDING
+        query = query.order_by("create_time", direction=direction)
+        query = query.order_by("__name__", direction=direction)
+        if after is not None:
+            query = query.start_after({"create_time": after[0], "__name__": after[1]})
+        return [Asset.from_doc(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]

@@ -32,6 +32,7 @@ class Asset:
     update_time: datetime
     request_id: str = ""
     sha256: str | None = None
+    search_terms: list[str] = field(default_factory=list)
     objects: dict[str, ObjectRef] = field(default_factory=dict)  # variant -> object
     delete_time: datetime | None = None
     purge_time: datetime | None = None

@@ -1,0 +1,70 @@
+"""``library`` function: the caller's assets (list, get, soft delete, undelete) and usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genmedia.auth import authenticate, principal_of
+from genmedia.http import Request, Router
+from genmedia.models import Asset, DeleteAssetQuery, ListAssetsQuery, ListAssetsResponse, Usage
+from genmedia.services import library
+
+router = Router("library", authenticator=authenticate)
+
+
+@router.route(
+    "GET",
+    "/v1/assets",
+    query_model=ListAssetsQuery,
+    response_model=ListAssetsResponse,
+    summary="List your assets, newest first",
+    errors=[422],
+)
+def list_assets(req: Request) -> dict[str, Any]:
+    return library.list_assets(principal_of(req), req.query(ListAssetsQuery))
+
+
+@router.route(
+    "GET",
+    "/v1/assets/{id}",
+    response_model=Asset,
+    summary="Get an asset",
+    description="Soft-deleted assets are returned with their state.",
+    errors=[404],
+)
+def get_asset(req: Request) -> dict[str, Any]:
+    return library.get_asset(principal_of(req), req.path_params["id"])
+
+
+@router.route(
+    "DELETE",
+    "/v1/assets/{id}",
+    query_model=DeleteAssetQuery,
+    response_model=Asset,
+    summary="Soft-delete an asset (undelete within the retention period)",
+    errors=[404, 422],
+)
+def delete_asset(req: Request) -> dict[str, Any]:
+    params = req.query(DeleteAssetQuery)
+    return library.delete_asset(principal_of(req), req.path_params["id"], params.allow_missing)
+
+
+@router.route(
+    "POST",
+    "/v1/assets/{id}:undelete",
+    response_model=Asset,
+    summary="Restore a soft-deleted asset",
+    errors=[404, 409],
+)
+def undelete_asset(req: Request) -> dict[str, Any]:
+    return library.undelete_asset(principal_of(req), req.path_params["id"])
+
+
+@router.route(
+    "GET",
+    "/v1/usage",
+    response_model=Usage,
+    summary="Your quotas, what you used this period, and this month's cost",
+)
+def usage(req: Request) -> dict[str, Any]:
+    return library.usage(principal_of(req))

@@ -1,0 +1,34 @@
+"""Prompt search terms: how ``q`` on the asset library is indexed.
+
+Each asset stores ``search_terms``: every word of its prompt (Unicode-normalised, case-folded)
+and every prefix of each word from 2 characters up to ``MAX_TERM``. A query term is one word,
+matched with a single ``array-contains`` filter, so a search is still one Firestore query per
+page served by a composite index (owner_uid, state, search_terms, create_time).
+"""
+
+from __future__ import annotations
+
+from genmedia.errors import FieldError, InvalidArgument
+from genmedia.moderation import normalise
+
+MIN_TERM = 2
+MAX_TERM = 15
+MAX_WORDS = 60
+
+
+def terms(text: str) -> list[str]:
+    found: set[str] = set()
+    for word in normalise(text).split()[:MAX_WORDS]:
+        word = word[:MAX_TERM]
+        found.update(word[:i] for i in range(MIN_TERM, len(word) + 1))
+    return sorted(found)
+
+
+def query_term(q: str) -> str:
+    words = normalise(q).split()
+    if len(words) != 1 or len(words[0]) < MIN_TERM:
+        raise InvalidArgument(
+            "q must be a single word or word prefix",
+            errors=[FieldError("q", f"one word of at least {MIN_TERM} characters")],
+        )
+    return words[0][:MAX_TERM]

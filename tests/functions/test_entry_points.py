@@ -14,6 +14,8 @@ FUNCTIONS = sorted(load_routes().functions)
 WRONG_METHOD = {
     "health": ("POST", "/v1/healthz", "GET, HEAD, OPTIONS"),
     "generate_image": ("GET", "/v1/images:generate", "POST, OPTIONS"),
+    "issue_signed_url": ("GET", "/v1/assets/some-id:signUrl", "POST, OPTIONS"),
+    "library": ("PUT", "/v1/assets/some-id", "GET, DELETE, HEAD, OPTIONS"),
     "admin": ("DELETE", "/v1/admin/users/some-uid", "GET, PATCH, HEAD, OPTIONS"),
 }
 

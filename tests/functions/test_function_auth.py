@@ -26,7 +26,12 @@ UNAUTHENTICATED = {
 @pytest.mark.parametrize("headers", UNAUTHENTICATED.values(), ids=UNAUTHENTICATED.keys())
 @pytest.mark.parametrize(
     ("target", "method", "path"),
-    [("generate_image", "POST", "/v1/images:generate"), ("admin", "GET", "/v1/admin/users/u1")],
+    [
+        ("generate_image", "POST", "/v1/images:generate"),
+        ("issue_signed_url", "POST", "/v1/assets/a1:signUrl"),
+        ("library", "GET", "/v1/usage"),
+        ("admin", "GET", "/v1/admin/users/u1"),
+    ],
 )
 def test_requests_without_a_valid_token_are_401(
     functions: Any,

@@ -15,15 +15,16 @@ resource "google_firestore_database" "main" {
 }
 
 locals {
-  # The asset library lists one owner's assets newest (or oldest) first, optionally filtered by
-  # state (deleted ones hidden unless show_deleted) and/or type. Equality filters first, then
-  # the sort field; every filter set exists in both directions so order_by never needs a deploy.
-  asset_filters = [[], ["state"], ["type"], ["state", "type"]]
+  # The asset library (store/assets.py AssetRepository.list_page): one owner's assets, always
+  # filtered on state (== ACTIVE, or in [ACTIVE, DELETED] with show_deleted), optionally on type
+  # and on one prompt search term (array-contains on search_terms), sorted on create_time (then
+  # __name__, which Firestore appends) in either direction. One index per filter set and order.
+  asset_filters = [[], ["type"], ["search_terms"], ["type", "search_terms"]]
   asset_orders  = ["DESCENDING", "ASCENDING"]
 
   asset_indexes = {
     for pair in setproduct(local.asset_filters, local.asset_orders) :
-    join("-", concat(["owner_uid"], pair[0], ["create_time", lower(pair[1])])) => {
+    join("-", concat(["owner_uid", "state"], pair[0], ["create_time", lower(pair[1])])) => {
       filters = pair[0]
       order   = pair[1]
     }
@@ -39,11 +40,16 @@ resource "google_firestore_index" "assets" {
     field_path = "owner_uid"
     order      = "ASCENDING"
   }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
   dynamic "fields" {
     for_each = each.value.filters
     content {
-      field_path = fields.value
-      order      = "ASCENDING"
+      field_path   = fields.value
+      order        = fields.value == "search_terms" ? null : "ASCENDING"
+      array_config = fields.value == "search_terms" ? "CONTAINS" : null
     }
   }
   fields {
@@ -68,9 +74,12 @@ resource "google_firestore_field" "idempotency_ttl" {
 # writes and storage and keeps prompts out of index entries.
 locals {
   unindexed_fields = {
-    "assets/prompt"          = ["assets", "prompt"]
-    "assets/params"          = ["assets", "params"]
-    "assets/objects"         = ["assets", "objects"]
+    "assets/prompt"  = ["assets", "prompt"]
+    "assets/params"  = ["assets", "params"]
+    "assets/objects" = ["assets", "objects"]
+    # Only ever queried with owner_uid and state, through the composite indexes above; its
+    # single-field array index would add one entry per search term of every asset.
+    "assets/search_terms"    = ["assets", "search_terms"]
     "idempotency/body"       = ["idempotency", "body"]
     "idempotency/headers"    = ["idempotency", "headers"]
     "moderation_events/text" = ["moderation_events", "text"]

@@ -6,6 +6,7 @@
 #   firestore / firestore_read   Firestore read-write / read-only
 #   auth_read / auth_admin       Firebase Auth: revocation checks / custom claims and revocation
 #   media_write / media_read / media_delete   objects under users/ in the media bucket
+#   media_trash                  read, create and delete under trash/ (soft delete moves objects)
 #   sign_urls                    signBlob as itself, for V4 signed URLs
 #   vertex                       Imagen on Vertex AI (dropped when image_provider = "local")
 #   bucket_probe / queue_probe   bucket metadata / list queues, for readiness (/v1/readyz, and
@@ -14,9 +15,11 @@
 
 locals {
   function_specs = {
-    health         = { memory = "512Mi", concurrency = 40, max_instances = 5, timeout_s = 30, access = ["firestore_read", "bucket_probe", "queue_probe"] }
-    generate_image = { memory = "1Gi", concurrency = 8, max_instances = 20, timeout_s = 120, access = ["firestore", "auth_read", "media_write", "media_read", "media_delete", "sign_urls", "vertex", "bucket_probe", "queue_probe"] }
-    admin          = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin"] }
+    health           = { memory = "512Mi", concurrency = 40, max_instances = 5, timeout_s = 30, access = ["firestore_read", "bucket_probe", "queue_probe"] }
+    generate_image   = { memory = "1Gi", concurrency = 8, max_instances = 20, timeout_s = 120, access = ["firestore", "auth_read", "media_write", "media_read", "media_delete", "sign_urls", "vertex", "bucket_probe", "queue_probe"] }
+    issue_signed_url = { memory = "512Mi", concurrency = 40, max_instances = 10, timeout_s = 30, access = ["firestore_read", "auth_read", "media_read", "sign_urls"] }
+    library          = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore", "auth_read", "media_read", "media_write", "media_delete", "media_trash"] }
+    admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin"] }
   }
 
   functions = {
@@ -50,6 +53,8 @@ locals {
     GENMEDIA_RETRY_DEADLINE_SECONDS    = var.resilience.retry_deadline_seconds
     GENMEDIA_RETRY_MAX_ATTEMPTS        = var.resilience.retry_max_attempts
     GENMEDIA_SIGNED_URL_TTL_SECONDS    = var.signed_url_ttl_seconds
+    GENMEDIA_SIGNED_URL_REUSE_SECONDS  = var.signed_url_cache.reuse_seconds
+    GENMEDIA_SIGNED_URL_CACHE_SIZE     = var.signed_url_cache.cache_size
     GENMEDIA_IDEMPOTENCY_TTL_HOURS     = var.idempotency_ttl_hours
     GENMEDIA_PURGE_RETENTION_DAYS      = var.purge_retention_days
     GENMEDIA_PROCESSING_CONCURRENCY    = var.processing_concurrency

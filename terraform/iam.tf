@@ -15,16 +15,43 @@ locals {
     queue_probe    = google_project_iam_custom_role.queue_probe.id
   }
 
-  # Granted on the media bucket; object roles only under users/, where the code writes.
-  bucket_capabilities = {
-    media_read   = { role = "roles/storage.objectViewer", users_only = true }
-    media_write  = { role = "roles/storage.objectCreator", users_only = true }
-    media_delete = { role = google_project_iam_custom_role.media_janitor.id, users_only = true }
-    bucket_probe = { role = google_project_iam_custom_role.bucket_probe.id, users_only = false }
+  # Granted on the media bucket, each role held to the prefixes the code writes under:
+  # users/{uid}/assets/... for live objects, trash/users/... for soft-deleted ones.
+  # Roles go by label so for_each keys are known at plan time (custom role ids are not).
+  media_roles = {
+    viewer  = "roles/storage.objectViewer"
+    creator = "roles/storage.objectCreator"
+    janitor = google_project_iam_custom_role.media_janitor.id
+    probe   = google_project_iam_custom_role.bucket_probe.id
+  }
+  media_capabilities = {
+    media_read   = [{ role = "viewer", prefix = "users/" }]
+    media_write  = [{ role = "creator", prefix = "users/" }]
+    media_delete = [{ role = "janitor", prefix = "users/" }]
+    # Soft delete and undelete move objects between users/ and trash/ (copy, then delete).
+    media_trash  = [for role in ["viewer", "creator", "janitor"] : { role = role, prefix = "trash/" }]
+    bucket_probe = [{ role = "probe", prefix = null }]
+  }
+
+  # One binding per (function, role); its condition ORs the prefixes of every capability that
+  # asked for that role, so users/ and trash/ grants of one role do not shadow each other.
+  media_grants = {
+    for key, items in {
+      for item in flatten([
+        for g in local.grants : [
+          for b in lookup(local.media_capabilities, g.cap, []) : { fn = g.fn, role = b.role, prefix = b.prefix }
+        ]
+      ]) : "${item.fn} ${item.role}" => item...
+    } :
+    key => {
+      fn       = items[0].fn
+      role     = local.media_roles[items[0].role]
+      prefixes = distinct([for i in items : i.prefix if i.prefix != null])
+    }
   }
 
   # sign_urls and enqueue are granted on a service account / the queue below.
-  known_capabilities = concat(keys(local.project_capabilities), keys(local.bucket_capabilities), ["sign_urls", "enqueue"])
+  known_capabilities = concat(keys(local.project_capabilities), keys(local.media_capabilities), ["sign_urls", "enqueue"])
 
   grants = flatten([
     for fn, cfg in local.functions : [for cap in cfg.access : { fn = fn, cap = cap }]
@@ -43,7 +70,7 @@ resource "google_project_iam_custom_role" "auth_user_manager" {
 resource "google_project_iam_custom_role" "media_janitor" {
   role_id     = "${replace(var.prefix, "-", "_")}_media_janitor"
   title       = "GenMedia media cleanup"
-  description = "Delete the objects of a failed generation (storage.delete_quietly)."
+  description = "Delete media objects: cleanup after a failed generation, second half of a trash move."
   permissions = ["storage.objects.delete"]
 }
 
@@ -73,18 +100,18 @@ resource "google_project_iam_member" "function" {
 }
 
 resource "google_storage_bucket_iam_member" "function" {
-  for_each = {
-    for g in local.grants : "${g.fn}/${g.cap}" => g if contains(keys(local.bucket_capabilities), g.cap)
-  }
-  bucket = google_storage_bucket.media.name
-  role   = local.bucket_capabilities[each.value.cap].role
-  member = google_service_account.function[each.value.fn].member
+  for_each = local.media_grants
+  bucket   = google_storage_bucket.media.name
+  role     = each.value.role
+  member   = google_service_account.function[each.value.fn].member
 
   dynamic "condition" {
-    for_each = local.bucket_capabilities[each.value.cap].users_only ? [1] : []
+    for_each = length(each.value.prefixes) > 0 ? [1] : []
     content {
-      title      = "users-objects-only"
-      expression = "resource.name.startsWith(\"${local.media_objects}users/\")"
+      title = "objects-under-${join("-", [for p in each.value.prefixes : trimsuffix(p, "/")])}"
+      expression = join(" || ", [
+        for p in each.value.prefixes : "resource.name.startsWith(\"${local.media_objects}${p}\")"
+      ])
     }
   }
 }

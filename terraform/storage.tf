@@ -14,13 +14,15 @@ resource "google_storage_bucket" "media" {
     enabled = false
   }
 
-  # GCS's own soft delete (7 days, the default) undoes an accidental bucket-wide delete.
+  # GCS's own soft delete (7 days, the default) undoes an accidental bucket-wide delete. Each
+  # trash move also leaves a soft-deleted copy of its source for those 7 days (billed).
   soft_delete_policy {
     retention_duration_seconds = 604800
   }
 
-  # Safety net for the app's soft delete: whatever a purge moves to trash/ is gone one day
-  # after the restore window ends, even if the purge job never runs again.
+  # Soft-deleted assets' objects move to trash/ (library, storage.move_objects). They are gone
+  # one day after the restore window ends even if no purge job ever runs; the move is a copy,
+  # so an object's age counts from the delete.
   lifecycle_rule {
     condition {
       age            = var.purge_retention_days + 1

@@ -157,6 +157,22 @@ variable "signed_url_ttl_seconds" {
   }
 }
 
+variable "signed_url_cache" {
+  description = "Per-instance reuse of signed URLs (signing.py): window cap in seconds and LRU size; null keeps the code's defaults."
+  type = object({
+    reuse_seconds = optional(number)
+    cache_size    = optional(number)
+  })
+  default = {}
+  validation {
+    condition = (
+      (var.signed_url_cache.reuse_seconds == null || try(var.signed_url_cache.reuse_seconds >= 1 && var.signed_url_cache.reuse_seconds <= 302400, false)) &&
+      (var.signed_url_cache.cache_size == null || try(var.signed_url_cache.cache_size >= 0 && var.signed_url_cache.cache_size <= 1000000, false))
+    )
+    error_message = "reuse_seconds must be 1-302400 and cache_size 0-1000000."
+  }
+}
+
 variable "idempotency_ttl_hours" {
   description = "How long Idempotency-Key records are kept (Firestore TTL on idempotency.expire_time)."
   type        = number

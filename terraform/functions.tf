@@ -115,6 +115,10 @@ resource "google_cloudfunctions2_function" "fn" {
       error_message = "Unknown capability in ${each.key}.access; see the list at the top of functions.tf."
     }
     precondition {
+      condition     = alltrue([for k in keys(var.function_overrides) : contains(keys(local.function_specs), k)])
+      error_message = "function_overrides names a function that is not in local.function_specs."
+    }
+    precondition {
       # The Idempotency-Key lease is 5 minutes (idempotency.LEASE): a request that outlives it
       # could run twice.
       condition     = each.value.timeout_s < 300

@@ -120,8 +120,11 @@ variable "user_rate_limit" {
   })
   default = {}
   validation {
-    condition     = var.user_rate_limit.burst >= 1 && var.user_rate_limit.per_minute >= 1
-    error_message = "burst and per_minute must be at least 1."
+    condition = (
+      var.user_rate_limit.burst >= 1 && var.user_rate_limit.burst <= 10000 &&
+      var.user_rate_limit.per_minute >= 1 && var.user_rate_limit.per_minute <= 100000
+    )
+    error_message = "burst must be 1-10000 and per_minute 1-100000."
   }
 }
 
@@ -134,6 +137,15 @@ variable "resilience" {
     breaker_reset_seconds     = optional(number, 30)
   })
   default = {}
+  validation {
+    condition = (
+      var.resilience.retry_deadline_seconds > 0 && var.resilience.retry_deadline_seconds <= 3600 &&
+      var.resilience.retry_max_attempts >= 1 && var.resilience.retry_max_attempts <= 20 &&
+      var.resilience.breaker_failure_threshold >= 1 && var.resilience.breaker_failure_threshold <= 1000 &&
+      var.resilience.breaker_reset_seconds > 0 && var.resilience.breaker_reset_seconds <= 3600
+    )
+    error_message = "Out of range: retry_deadline_seconds (0-3600], retry_max_attempts 1-20, breaker_failure_threshold 1-1000, breaker_reset_seconds (0-3600]."
+  }
 }
 
 variable "max_body_bytes" {
@@ -203,6 +215,10 @@ variable "processing_concurrency" {
   description = "Images post-processed at once per generate_image instance (CPU bound)."
   type        = number
   default     = 2
+  validation {
+    condition     = var.processing_concurrency >= 1 && var.processing_concurrency <= 64
+    error_message = "processing_concurrency must be between 1 and 64."
+  }
 }
 
 variable "log_level" {

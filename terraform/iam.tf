@@ -8,7 +8,7 @@ locals {
   # Granted on the project: these services have no finer resource the code could be held to.
   project_capabilities = {
     firestore      = "roles/datastore.user"   # transactions on assets, usage, users, idempotency
-    firestore_read = "roles/datastore.viewer" # readiness probe document
+    firestore_read = "roles/datastore.viewer" # readiness probe, asset lookups for signing
     auth_read      = "roles/firebaseauth.viewer"
     auth_admin     = google_project_iam_custom_role.auth_user_manager.id
     vertex         = "roles/aiplatform.user"

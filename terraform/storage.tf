@@ -20,12 +20,12 @@ resource "google_storage_bucket" "media" {
     retention_duration_seconds = 604800
   }
 
-  # Soft-deleted assets' objects move to trash/ (library, storage.move_objects). They are gone
-  # one day after the restore window ends even if no purge job ever runs; the move is a copy,
-  # so an object's age counts from the delete.
+  # Soft-deleted assets' objects move to trash/ (library, storage.move_objects). The rule fires
+  # when the restore window ends (the move is a copy, so age counts from the delete) and GCS
+  # acts within a day: gone within retention + 1 day even if no purge job ever runs.
   lifecycle_rule {
     condition {
-      age            = var.purge_retention_days + 1
+      age            = var.purge_retention_days
       matches_prefix = ["trash/"]
     }
     action {

@@ -25,7 +25,8 @@ Checker = Callable[[str], str | None]
 
 def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.findall(r"\w+", folded))
+    # Underscores separate words too, or "bad_word" would slip past a whole-word match.
+    return " ".join(re.findall(r"[^\W_]+", folded))
 
 
 def denylist_checker(terms: Iterable[str]) -> Checker:

@@ -54,7 +54,7 @@ def _md5(data: bytes) -> str:
 
 
 def delete_quietly(paths: list[str]) -> None:
-    """Best-effort cleanup after a failed generation; lifecycle rules catch what this misses."""
+    """Best-effort cleanup after a failed generation (paths follow from the FAILED asset)."""
     from google.api_core import exceptions
 
     bucket = _bucket()

@@ -16,7 +16,7 @@
 locals {
   function_specs = {
     health           = { memory = "512Mi", concurrency = 40, max_instances = 5, timeout_s = 30, access = ["firestore_read", "bucket_probe", "queue_probe"] }
-    generate_image   = { memory = "1Gi", concurrency = 8, max_instances = 20, timeout_s = 120, access = ["firestore", "auth_read", "media_write", "media_read", "media_delete", "sign_urls", "vertex", "bucket_probe", "queue_probe"] }
+    generate_image   = { memory = "1Gi", concurrency = 8, max_instances = 20, timeout_s = 120, access = ["firestore", "auth_read", "media_write", "media_read", "media_delete", "vertex", "bucket_probe", "queue_probe"] }
     issue_signed_url = { memory = "512Mi", concurrency = 40, max_instances = 10, timeout_s = 30, access = ["firestore_read", "auth_read", "media_read", "sign_urls"] }
     library          = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore", "auth_read", "media_read", "media_write", "media_delete", "media_trash"] }
     admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin"] }
@@ -38,6 +38,8 @@ locals {
   # variables are deliberately absent: config.py refuses to start with them on Cloud Run.
   common_env = {
     GOOGLE_CLOUD_PROJECT               = var.project_id
+    # generate_image gets its response's URLs from issue_signed_url through the public API.
+    GENMEDIA_PUBLIC_BASE_URL           = "https://${var.domain}"
     GENMEDIA_REGION                    = var.region
     GENMEDIA_MEDIA_BUCKET              = google_storage_bucket.media.name
     GENMEDIA_MAX_BODY_BYTES            = var.max_body_bytes

@@ -8,7 +8,7 @@ unknown value means ``viewer`` (least privilege).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from genmedia.clients import firebase_app
@@ -26,6 +26,8 @@ class Principal:
     uid: str
     role: Role
     email: str | None = None
+    # The verified ID token, to call our own API as this user; never printed or compared.
+    token: str = field(default="", repr=False, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -82,8 +84,9 @@ def role_of(claims: dict[str, Any]) -> Role:
 
 
 def authenticate(req: Request) -> Principal:
-    claims = verify(_bearer(req))
-    return Principal(uid=str(claims["uid"]), role=role_of(claims), email=claims.get("email"))
+    token = _bearer(req)
+    claims = verify(token)
+    return Principal(str(claims["uid"]), role_of(claims), claims.get("email"), token)
 
 
 def require_role(principal: Principal, *allowed: Role) -> Principal:

@@ -71,6 +71,7 @@ class Settings:
     retry_deadline_seconds: float = 30.0
     retry_max_attempts: int = 4
     signed_url_ttl_seconds: int = 900
+    public_base_url: str | None = None
     signed_url_reuse_seconds: int = 3600
     signed_url_cache_size: int = 10000
     signing_service_account: str | None = None
@@ -213,6 +214,18 @@ def _check_test_only_vars(reader: _Reader, k_service: str | None) -> None:
         )
 
 
+def _base_url(reader: _Reader, name: str, in_cloud: bool) -> str | None:
+    """Our own API's base URL (never user input); https only in production."""
+    value = reader.opt(name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    schemes = ("https",) if in_cloud else ("https", "http")
+    if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
+        reader.problems.append(f"{name}={value!r} must be an absolute {'/'.join(schemes)} URL")
+    return value.rstrip("/")
+
+
 def _optional_email(reader: _Reader, name: str) -> str | None:
     value = reader.opt(name)
     if value is not None and "@" not in value:
@@ -248,6 +261,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retry_deadline_seconds=r.number("GENMEDIA_RETRY_DEADLINE_SECONDS", 30.0, 0.001, 3600.0),
         retry_max_attempts=r.number("GENMEDIA_RETRY_MAX_ATTEMPTS", 4, 1, 20),
         signed_url_ttl_seconds=r.number("GENMEDIA_SIGNED_URL_TTL_SECONDS", 900, 60, 604800),
+        public_base_url=_base_url(r, "GENMEDIA_PUBLIC_BASE_URL", k_service is not None),
         signed_url_reuse_seconds=r.number("GENMEDIA_SIGNED_URL_REUSE_SECONDS", 3600, 1, 302400),
         signed_url_cache_size=r.number("GENMEDIA_SIGNED_URL_CACHE_SIZE", 10000, 0, 1_000_000),
         signing_service_account=_optional_email(r, "GENMEDIA_SIGNING_SERVICE_ACCOUNT"),

@@ -48,6 +48,7 @@ def client_env(info: dict[str, Any]) -> dict[str, str]:
         "FIREBASE_AUTH_EMULATOR_HOST": info["auth_emulator"],
         "CLOUD_TASKS_EMULATOR_HOST": info["tasks_emulator"],
         "GENMEDIA_MEDIA_BUCKET": info["media_bucket"],
+        "GENMEDIA_PUBLIC_BASE_URL": info["gateway"],
     }
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from genmedia import moderation, quotas, ratelimit, search, storage
+from genmedia import moderation, quotas, ratelimit, search, signer, storage
 from genmedia.auth import Principal
 from genmedia.clients import firestore_client
 from genmedia.config import get_settings
@@ -176,11 +176,9 @@ def generate(
             }
         },
     )
-    ttl = settings.signed_url_ttl_seconds
-    payload = {
-        "assets": [asset_view(a, url_ttl_seconds=ttl, requester=principal.uid) for a in done],
-        "usage": quotas.usage_view(usage, charge.limits, now),
-    }
+    urls = signer.asset_urls(principal.token, request_id, [a.id for a in done])
+    views = [asset_view(a) | ({"urls": urls[a.id]} if a.id in urls else {}) for a in done]
+    payload = {"assets": views, "usage": quotas.usage_view(usage, charge.limits, now)}
     return payload, ratelimit.headers(quotas.bucket_for(settings), charge.rate)
 
 

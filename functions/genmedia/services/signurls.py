@@ -7,13 +7,14 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
+from genmedia import signing
 from genmedia.auth import Principal
 from genmedia.clients import firestore_client
 from genmedia.config import get_settings
 from genmedia.errors import GenMediaError, NotFound
 from genmedia.models import BatchSignUrlsRequest, SignUrlRequest
+from genmedia.quotas import rfc3339
 from genmedia.services.access import active
-from genmedia.services.views import signed
 from genmedia.store.assets import AssetRepository
 from genmedia.store.records import Asset
 
@@ -27,6 +28,11 @@ def download_name(asset: Asset, variant: str) -> str:
     ext = _EXTENSIONS.get(asset.objects[variant].content_type, "bin")
     suffix = "" if variant == "original" else f"-{variant}"
     return f"{slug or 'genmedia'}-{asset.id[:8]}{suffix}.{ext}"
+
+
+def signed(path: str, ttl_seconds: int, requester: str, filename: str | None) -> dict[str, str]:
+    url = signing.sign_get_url(path, ttl_seconds, requester=requester, filename=filename)
+    return {"url": url.url, "expire_time": rfc3339(url.expire_time)}
 
 
 def _url(asset: Asset, variant: str, ttl: int, requester: str, download: bool) -> dict[str, str]:

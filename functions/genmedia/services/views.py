@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from genmedia import signing
 from genmedia.quotas import rfc3339
 from genmedia.store.records import Asset
 
@@ -13,17 +12,8 @@ def money(micros: int) -> dict[str, str]:
     return {"currency": "USD", "amount": f"{micros / 1e6:.6f}"}
 
 
-def signed(
-    path: str, ttl_seconds: int, requester: str, filename: str | None = None
-) -> dict[str, str]:
-    url = signing.sign_get_url(path, ttl_seconds, requester=requester, filename=filename)
-    return {"url": url.url, "expire_time": rfc3339(url.expire_time)}
-
-
-def asset_view(
-    asset: Asset, *, url_ttl_seconds: int | None = None, requester: str = ""
-) -> dict[str, Any]:
-    """The public asset; with ``url_ttl_seconds`` it carries signed URLs for each variant."""
+def asset_view(asset: Asset) -> dict[str, Any]:
+    """The public asset (URLs come from issue_signed_url)."""
     original = asset.objects.get("original")
     thumb = asset.objects.get("thumbnail")
     params = asset.params
@@ -57,9 +47,4 @@ def asset_view(
         view["delete_time"] = rfc3339(asset.delete_time)
     if asset.purge_time is not None:
         view["purge_time"] = rfc3339(asset.purge_time)
-    if url_ttl_seconds is not None and original is not None and thumb is not None:
-        view["urls"] = {
-            "original": signed(original.path, url_ttl_seconds, requester),
-            "thumbnail": signed(thumb.path, url_ttl_seconds, requester),
-        }
     return view

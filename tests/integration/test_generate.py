@@ -244,10 +244,8 @@ def test_blocked_prompts_are_refused_before_any_charge(
     resp = generate(gateway, user, prompt="a Beheading scene")
     assert_problem(resp, 422, "CONTENT_BLOCKED")
     assert not db.collection("usage").document(user.uid).get().exists
-    events = [
-        e.to_dict()
-        for e in db.collection("moderation_events").where("uid", "==", user.uid).stream()
-    ]
+    query = db.collection("moderation_events").where(filter=FieldFilter("uid", "==", user.uid))
+    events = [e.to_dict() for e in query.stream()]
     assert [e["reason"] for e in events] == ["denylist:beheading"]
 
 

@@ -72,3 +72,5 @@ class Scheduler:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)

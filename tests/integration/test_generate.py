@@ -277,3 +277,13 @@ def test_logs_are_structured_correlated_and_free_of_secrets(
     assert access and access[0]["httpRequest"]["status"] == 200
     assert token not in text and prompt not in text
     assert "X-Goog-Signature" not in text
+
+
+def test_response_urls_come_from_the_signing_function(
+    gateway: Gateway, make_user: Callable[..., User], stack_info: dict[str, Any]
+) -> None:
+    statusz = stack_info["functions"]["issue_signed_url"] + "/statusz"
+    before = requests.get(statusz, timeout=10).json()["signing"]["sign_calls"]
+    resp = generate(gateway, make_user(), prompt="a windmill", count=2)
+    assert all(set(a["urls"]) == {"original", "thumbnail"} for a in resp.json()["assets"])
+    assert requests.get(statusz, timeout=10).json()["signing"]["sign_calls"] - before == 4

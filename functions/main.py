@@ -1,9 +1,14 @@
 """Cloud Function entry points: one per deployed function, named as deployed and in Terraform.
 
-Each imports its handlers on first request, so a function loads only what it serves.
+Each serves the router of one ``genmedia.handlers`` module, imported on first request, so a
+function loads only what it serves (cold start). The handlers parse, authorise, call their
+service and respond; errors become problem+json in the router.
 """
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
 
 import flask
 import functions_framework
@@ -13,36 +18,18 @@ from genmedia.app import boot
 boot()
 
 
-@functions_framework.http
-def health(request: flask.Request) -> flask.Response:
-    from genmedia.handlers.health import router
+def _entry_point(name: str, handlers: str) -> Callable[[flask.Request], flask.Response]:
+    def entry(request: flask.Request) -> flask.Response:
+        router = importlib.import_module(f"genmedia.handlers.{handlers}").router
+        response: flask.Response = router.dispatch(request)
+        return response
 
-    return router.dispatch(request)
-
-
-@functions_framework.http
-def generate_image(request: flask.Request) -> flask.Response:
-    from genmedia.handlers.images import router
-
-    return router.dispatch(request)
+    entry.__name__ = entry.__qualname__ = name  # functions-framework registers by name
+    return functions_framework.http(entry)
 
 
-@functions_framework.http
-def issue_signed_url(request: flask.Request) -> flask.Response:
-    from genmedia.handlers.signing import router
-
-    return router.dispatch(request)
-
-
-@functions_framework.http
-def library(request: flask.Request) -> flask.Response:
-    from genmedia.handlers.library import router
-
-    return router.dispatch(request)
-
-
-@functions_framework.http
-def admin(request: flask.Request) -> flask.Response:
-    from genmedia.handlers.admin import router
-
-    return router.dispatch(request)
+health = _entry_point("health", "health")
+generate_image = _entry_point("generate_image", "images")
+issue_signed_url = _entry_point("issue_signed_url", "signing")
+library = _entry_point("library", "library")
+admin = _entry_point("admin", "admin")

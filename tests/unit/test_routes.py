@@ -20,17 +20,18 @@ _PARAM = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 def entry_points() -> dict[str, str]:
-    """Entry point name -> module whose ``router`` it dispatches to (read without importing)."""
+    """Entry point name -> module whose ``router`` it serves (read without importing main.py,
+    which validates settings at import): ``name = _entry_point("name", "handlers module")``."""
     found: dict[str, str] = {}
     for node in ast.parse(MAIN.read_text()).body:
-        if not isinstance(node, ast.FunctionDef):
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
             continue
-        if not any(ast.unparse(d).startswith("functions_framework.") for d in node.decorator_list):
+        if ast.unparse(node.value.func) != "_entry_point":
             continue
-        imports = [n for n in ast.walk(node) if isinstance(n, ast.ImportFrom)]
-        modules = [i.module for i in imports if any(a.name == "router" for a in i.names)]
-        assert len(modules) == 1, f"{node.name} must dispatch to exactly one router"
-        found[node.name] = str(modules[0])
+        target = node.targets[0]
+        name, handlers = (ast.literal_eval(arg) for arg in node.value.args)
+        assert isinstance(target, ast.Name) and target.id == name, "deployed name = attribute"
+        found[name] = f"genmedia.handlers.{handlers}"
     return found
 
 

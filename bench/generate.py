@@ -1,21 +1,27 @@
 """POST /v1/images:generate latency through the gateway vs straight to the function, and the
-function's memory under 20 concurrent requests.
+function's memory under bursts of concurrent requests.
 
 Run: .venv/bin/python bench/generate.py [--requests N] [--burst N]
 
 Starts the whole local stack (emulators, one functions-framework process per function, the
-gateway) with the local image provider, creates a user with a raised daily quota, then:
+gateway) with the local image provider, creates a user whose daily quota an admin raised, then:
 
-* memory: RSS/PSS of the generate_image process group (gunicorn master + worker) after a
-  warm-up, then the peak while ``--burst`` requests (default 20) run at once through the gateway;
-* latency: count=1 and count=4 at concurrency 1 and 4, each once through the gateway and once
-  straight to the function's own port (the baseline), interleaved in rounds so drift in the
-  emulators hits both alike. "fn" columns are the handler's own latency from the function's
-  access log (matched by X-Request-ID), so client-side minus fn is HTTP + queueing (+ gateway).
+* gateway alone: GET /v1/healthz via the gateway and straight to the health function,
+  alternating request by request (no generation, so the difference is the gateway's);
+* memory: RSS of the generate_image process group (gunicorn master + worker) at rest after a
+  warm-up, then its peak during bursts of concurrent requests: ``--burst`` (default 20) count=1
+  requests straight to the function, 8 count=4 requests (the function's production concurrency,
+  terraform/functions.tf), and the ``--burst`` count=1 requests again through the gateway;
+* latency: count=1 and count=4 at concurrency 1 and 4, each through the gateway and straight to
+  the function's own port (the baseline), interleaved in rounds so drift in the emulators hits
+  both alike. "fn" columns are the handler's own latency from the function's access log (matched
+  by X-Request-ID): client latency minus fn is HTTP, queueing in gunicorn and the gateway.
+  CPU columns are per request, from /proc: the function's process group, this process (client
+  threads and the gateway) and all emulators; other work on the machine does not inflate them.
 
 The gateway runs in this process (as in `make dev` and the tests), sharing its GIL with the
-client threads. Prints figures only; nothing is asserted. The PNG encode cost against bare
-Pillow is bench/image_processing.py's subject.
+client threads. Prints figures only; nothing is asserted. The cost of process_image against a
+bare Pillow encode is bench/image_processing.py's subject.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ from infra.local.stack import Stack
 FUNCTION = "generate_image"
 PROMPT = "benchmark: a lighthouse on a cliff at dusk"
 ROUNDS = 2  # direct and gateway alternate this many times per scenario
+HEALTHZ_REQUESTS = 50
+PROD_CONCURRENCY = 8  # generate_image's max_instance_request_concurrency, terraform/functions.tf
 
 
 @dataclass
@@ -123,6 +131,42 @@ def run_load(
     into.wall_s += time.perf_counter() - began
 
 
+def bench_healthz(stack: Stack, total: int) -> None:
+    """The gateway alone: GET /v1/healthz (no generation) via the gateway and straight to the
+    health function, alternating request by request on one keep-alive session each."""
+    urls = {"direct": stack.function_url("health"), "gateway": gateway_url(stack)}
+    sessions = {name: requests.Session() for name in urls}
+    latencies: dict[str, list[float]] = {name: [] for name in urls}
+    failures = 0
+    for index in range(total + 5):  # the first five are warm-up
+        for name, url in urls.items():
+            began = time.perf_counter()
+            resp = sessions[name].get(url + "/v1/healthz", timeout=30)
+            elapsed = (time.perf_counter() - began) * 1000
+            failures += resp.status_code != 200
+            if index >= 5:
+                latencies[name].append(elapsed)
+    for session in sessions.values():
+        session.close()
+    print(f"\nGET /v1/healthz, {total} requests per path, alternating, concurrency 1 (ms)")
+    rows: list[list[object] | None] = [
+        [name, ms(percentile(v, 50)), ms(percentile(v, 95)), ms(max(v))]
+        for name, v in latencies.items()
+    ]
+    d, g = latencies["direct"], latencies["gateway"]
+    rows.append(
+        [
+            "gateway - direct",
+            f"{percentile(g, 50) - percentile(d, 50):+.1f}",
+            f"{percentile(g, 95) - percentile(d, 95):+.1f}",
+            "",
+        ]
+    )
+    print_table(["path", "p50", "p95", "max"], rows)
+    if failures:
+        print(f"({failures} answers were not 200)")
+
+
 def handler_latencies(stack: Stack) -> dict[str, float]:
     """X-Request-ID -> the handler's latency in ms, from the function's JSON access log."""
     result = {}
@@ -139,89 +183,89 @@ def handler_latencies(stack: Stack) -> dict[str, float]:
     return result
 
 
-def memory_snapshot(pgid: int) -> dict[int, dict[str, int]]:
-    snap = {}
-    for pid in group_pids(pgid):
-        status = status_kib(pid)
-        snap[pid] = {"rss": status.get("VmRSS", 0), "hwm": status.get("VmHWM", 0)}
-        snap[pid]["pss"] = pss_kib(pid)
-    return snap
-
-
 def role(pid: int, pgid: int) -> str:
     if pid == pgid:
         return "master"
     return "worker" if parent_pid(pid) == pgid else "other"
 
 
-def bench_memory(stack: Stack, user: BenchUser, url: str, burst: int) -> int:
-    """Memory of the function's process group before and during ``burst`` concurrent requests."""
+def kib_of(pids: list[int], field: str) -> int:
+    return sum(status_kib(p).get(field, 0) for p in pids)
+
+
+def bench_memory(
+    stack: Stack, user: BenchUser, targets: dict[str, str], bursts: list[tuple[str, int, int]]
+) -> int:
+    """RSS of the function's process group at rest, then its peak during each burst of
+    concurrent requests (VmHWM reset before each; the group sampled every 20 ms)."""
     child = stack.children[f"fn_{FUNCTION}"]
     assert child.proc is not None
     pgid = child.proc.pid
-    before = memory_snapshot(pgid)
-    workers = [p for p in before if role(p, pgid) == "worker"]
-    reset = all(reset_peak_rss(p) for p in before)
-    samples = Samples()
-    with MemorySampler(pgid) as sampler:
-        run_load(url, user, 1, burst, burst, "burst", samples)
-    after = memory_snapshot(pgid)
-
-    print(f"\nmemory of {FUNCTION} (pgid {pgid}), {burst} concurrent count=1 requests via gateway")
+    pids = group_pids(pgid)
+    workers = [p for p in pids if role(p, pgid) == "worker"]
+    print(f"\nmemory of {FUNCTION}, MiB: pgid {pgid}, worker {', '.join(map(str, workers))}")
     print(
-        f"burst: {len(samples.latencies_ms)} ok, {errors(samples)}, "
-        f"{samples.wall_s:.2f} s; latency p50 {ms(percentile(samples.latencies_ms, 50))} ms, "
-        f"max {ms(max(samples.latencies_ms, default=float('nan')))} ms"
+        f"at rest after warm-up: master RSS {mib(status_kib(pgid).get('VmRSS', 0))}, "
+        f"worker RSS {mib(kib_of(workers, 'VmRSS'))} (VmHWM {mib(kib_of(workers, 'VmHWM'))}), "
+        f"group PSS {mib(sum(pss_kib(p) for p in pids))}"
     )
-    peak_label = "peak during (VmHWM)" if reset else "VmHWM after (lifetime)"
     rows: list[list[object] | None] = []
-    for pid in sorted(before):
-        b, a = before[pid], after.get(pid, {"rss": 0, "hwm": 0, "pss": 0})
+    for target, count, concurrency in bursts:
+        reset = all(reset_peak_rss(p) for p in pids)
+        rss_before = kib_of(workers, "VmRSS")
+        samples = Samples()
+        with MemorySampler(pgid) as sampler:
+            run_load(targets[target], user, count, concurrency, concurrency, "burst", samples)
         rows.append(
             [
-                f"{role(pid, pgid)} {pid}",
-                mib(b["rss"]),
-                mib(b["hwm"]),
-                mib(b["pss"]),
-                mib(a["hwm"]),
-                mib(a["rss"]),
-                mib(a["pss"]),
+                f"{concurrency} x count={count} {target}",
+                len(samples.latencies_ms),
+                errors(samples),
+                f"{samples.wall_s:.1f}",
+                ms(percentile(samples.latencies_ms, 50)),
+                ms(max(samples.latencies_ms, default=float("nan"))),
+                mib(rss_before),
+                mib(kib_of(workers, "VmHWM")) + ("" if reset else " (lifetime)"),
+                mib(sampler.max_rss_kib),
+                mib(sampler.max_pss_kib),
+                mib(kib_of(workers, "VmRSS")),
             ]
         )
-    rows.append(None)
-    rows.append(
-        [
-            "group, sampled every 20 ms",
-            mib(sum(v["rss"] for v in before.values())),
-            "",
-            mib(sum(v["pss"] for v in before.values())),
-            f"max RSS {mib(sampler.max_rss_kib)}",
-            "",
-            f"max PSS {mib(sampler.max_pss_kib)}",
-        ]
-    )
     print_table(
         [
-            "MiB",
-            "RSS before",
-            "VmHWM before",
-            "PSS before",
-            peak_label,
-            "RSS after",
-            "PSS after",
+            "concurrent burst",
+            "ok",
+            "errors",
+            "wall s",
+            "p50 ms",
+            "max ms",
+            "worker RSS before",
+            "worker peak",
+            "group max RSS",
+            "max PSS",
+            "worker RSS after",
         ],
         rows,
     )
-    if not reset:
-        print("(could not reset VmHWM via /proc/<pid>/clear_refs: peaks include the warm-up)")
-    if not workers:
-        print("(no gunicorn worker found in the process group)")
+    print(
+        "worker peak = VmHWM of the gunicorn worker, reset before each burst; group = master +"
+        " worker, sampled every 20 ms"
+    )
     return pgid
 
 
 def errors(samples: Samples) -> str:
     counts = Counter(samples.errors)
     return f"{len(samples.errors)} errors" + (f" ({dict(counts)})" if counts else "")
+
+
+def outside_ms(samples: Samples, fn_ms: dict[str, float]) -> list[float]:
+    """Per request, client latency minus handler latency: HTTP, queueing, the gateway."""
+    return [
+        total - fn_ms[request_id]
+        for total, request_id in zip(samples.latencies_ms, samples.request_ids, strict=True)
+        if request_id in fn_ms
+    ]
 
 
 def summary(samples: Samples, fn_ms: dict[str, float]) -> list[str]:
@@ -238,14 +282,16 @@ def summary(samples: Samples, fn_ms: dict[str, float]) -> list[str]:
         f"{samples.rate:.2f}",
         ms(percentile(fn, 50)),
         ms(percentile(fn, 95)),
+        ms(percentile(outside_ms(samples, fn_ms), 50)),
         *(f"{1000 * cpu / done:.0f}" for cpu in samples.cpu_s),
     ]
 
 
-def difference(direct: Samples, gateway: Samples) -> list[str]:
+def difference(direct: Samples, gateway: Samples, fn_ms: dict[str, float]) -> list[str]:
     d, g = direct.latencies_ms, gateway.latencies_ms
     d_cpu = [1000 * c / max(1, len(d)) for c in direct.cpu_s]
     g_cpu = [1000 * c / max(1, len(g)) for c in gateway.cpu_s]
+    d_out, g_out = outside_ms(direct, fn_ms), outside_ms(gateway, fn_ms)
     return [
         "  gateway - direct",
         "",
@@ -257,14 +303,35 @@ def difference(direct: Samples, gateway: Samples) -> list[str]:
         f"x{gateway.rate / direct.rate:.2f}",
         "",
         "",
+        f"{percentile(g_out, 50) - percentile(d_out, 50):+.1f}",
         *(f"{gc - dc:+.0f}" for gc, dc in zip(g_cpu, d_cpu, strict=True)),
     ]
+
+
+def function_errors(stack: Stack) -> list[str]:
+    """Request id and exception of each ERROR entry in the function's log."""
+    found = []
+    log = stack.options.state_dir / "logs" / f"fn_{FUNCTION}.log"
+    for line in log.read_text(errors="replace").splitlines():
+        if '"ERROR"' not in line or not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("severity") != "ERROR" or "httpRequest" in entry:
+            continue
+        request_id = entry.get("logging.googleapis.com/labels", {}).get("request_id", "?")
+        trace = (entry.get("stack_trace") or "").strip().splitlines()
+        detail = trace[-1] if trace else ""
+        found.append(f"{request_id}: {entry.get('message', '')} {detail}".strip())
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--requests", type=int, default=24, help="count=1 requests per path and concurrency"
+        "--requests", type=int, default=20, help="count=1 requests per path and concurrency"
     )
     parser.add_argument("--burst", type=int, default=20, help="concurrent requests for memory")
     args = parser.parse_args()
@@ -283,7 +350,13 @@ def main() -> None:
         targets = {"direct": stack.function_url(FUNCTION), "gateway": gateway_url(stack)}
         for name, url in targets.items():  # first requests import handlers, create clients
             run_load(url, user, 1, 3, 1, f"warm-{name}", Samples())
-        pgid = bench_memory(stack, user, targets["gateway"], args.burst)
+        bursts = [
+            ("direct", 1, args.burst),
+            ("direct", 4, PROD_CONCURRENCY),
+            ("gateway", 1, args.burst),
+        ]
+        bench_healthz(stack, HEALTHZ_REQUESTS)
+        pgid = bench_memory(stack, user, targets, bursts)
 
         fn_pids = group_pids(pgid)
         emulator_pids = [
@@ -310,19 +383,21 @@ def main() -> None:
                     used = [b - a for a, b in zip(before, cpu_now(), strict=True)]
                     samples.cpu_s = [t + u for t, u in zip(samples.cpu_s, used, strict=True)]
         fn_ms = handler_latencies(stack)
+        failures = function_errors(stack)
         hwm_end = {f"{role(p, pgid)} {p}": status_kib(p).get("VmHWM", 0) for p in group_pids(pgid)}
 
     print(
         f"\nlatency in ms, client side, {ROUNDS} interleaved rounds per row; fn = handler time "
-        "from the function's access log;\nCPU ms per request: fn = function process group, "
-        "bench = this process (client threads + gateway), emu = all emulators"
+        "from the function's access log, outside = client - fn per request;\n"
+        "CPU ms per request: fn = function process group, bench = this process (client threads "
+        "+ gateway), emu = all emulators"
     )
     rows: list[list[object] | None] = []
     for count, concurrency, _ in scenarios:
         direct, gateway = (results[(count, concurrency, name)] for name in targets)
         rows.append([f"count={count} conc={concurrency} direct", *summary(direct, fn_ms)])
         rows.append([f"count={count} conc={concurrency} gateway", *summary(gateway, fn_ms)])
-        rows.append(difference(direct, gateway))
+        rows.append(difference(direct, gateway, fn_ms))
         rows.append(None)
     print_table(
         [
@@ -336,6 +411,7 @@ def main() -> None:
             "req/s",
             "fn p50",
             "fn p95",
+            "outside p50",
             "CPU fn",
             "bench",
             "emu",
@@ -345,6 +421,8 @@ def main() -> None:
     for (count, concurrency, name), samples in results.items():
         if samples.errors:
             print(f"errors, count={count} conc={concurrency} {name}: {errors(samples)}")
+    for failure in failures[:5]:
+        print(f"function log ERROR {failure}")
     print(
         "VmHWM at the end of the run, i.e. peak since the burst (MiB): "
         + ", ".join(f"{name} {mib(kib)}" for name, kib in sorted(hwm_end.items()))

@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -253,13 +254,25 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object] | None])
             print(line([str(c) for c in row]))
 
 
+def revision() -> str:
+    """Commit measured, flagged when functions/ or infra/ differ from it."""
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "functions", "infra")
+    return commit + (" + uncommitted changes in functions/ or infra/" if changed else "")
+
+
 def print_context(title: str) -> None:
     """What the figures depend on: cores, load (other work on the box skews them), versions."""
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"== {title} ==")
     print(
-        f"{now}; {os.cpu_count()} cores; load average {load}; "
+        f"{now}; commit {revision()}; {os.cpu_count()} cores; load average {load}; "
         f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
     )
 

@@ -45,7 +45,7 @@ token: setup
 	@$(PY) -m infra.local.token "$(EMAIL)" $(if $(ROLE),--role $(ROLE))
 
 bench: setup
-	for script in bench/*.py; do $(PY) $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .venv-tasks $(NODE_DIR)/node_modules .local

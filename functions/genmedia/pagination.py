@@ -33,7 +33,7 @@ def encode(query_fp: str, cursor: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _invalid() -> InvalidArgument:
+def invalid_token() -> InvalidArgument:
     return InvalidArgument(
         "page_token is invalid or belongs to a different query",
         errors=[FieldError("page_token", "not a token issued for this query")],
@@ -46,14 +46,14 @@ def decode(token: str, query_fp: str) -> list[Any]:
         body, _, check = raw.rpartition("|")
         data = json.loads(body)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise _invalid() from None
+        raise invalid_token() from None
     if check != _checksum(body) or not isinstance(data, dict):
-        raise _invalid()
+        raise invalid_token()
     if (
         data.get("v") != _VERSION
         or data.get("f") != query_fp
         or not isinstance(data.get("c"), list)
     ):
-        raise _invalid()
+        raise invalid_token()
     cursor: list[Any] = data["c"]
     return cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from genmedia.store.records import Asset
 from genmedia.store.usage import UsageRepository
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
+ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def list_assets(principal: Principal, params: ListAssetsQuery) -> dict[str, Any]:
@@ -32,10 +34,7 @@ def list_assets(principal: Principal, params: ListAssetsQuery) -> dict[str, Any]
     )
     query_fp = pagination.fingerprint(spec)
     size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    after = None
-    if params.page_token:
-        stamp, asset_id = pagination.decode(params.page_token, query_fp)
-        after = (datetime.fromisoformat(stamp), asset_id)
+    after = _cursor(params.page_token, query_fp) if params.page_token else None
     rows = AssetRepository(firestore_client()).list_page(spec, size + 1, after)
     page, more = rows[:size], len(rows) > size
     now = datetime.now(UTC)
@@ -47,6 +46,19 @@ def list_assets(principal: Principal, params: ListAssetsQuery) -> dict[str, Any]
         "assets": [asset_view(a) for a in page if not is_purged(a, now)],
         "next_page_token": token,
     }
+
+
+def _cursor(token: str, query_fp: str) -> tuple[datetime, str]:
+    """The (create_time, id) a token resumes after; anything else in a token is a 422."""
+    cursor = pagination.decode(token, query_fp)
+    try:
+        stamp, asset_id = cursor
+        after = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        raise pagination.invalid_token() from None
+    if after.tzinfo is None or not isinstance(asset_id, str) or not ID_RE.fullmatch(asset_id):
+        raise pagination.invalid_token()
+    return after, asset_id
 
 
 def get_asset(principal: Principal, asset_id: str) -> dict[str, Any]:

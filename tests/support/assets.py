@@ -63,10 +63,10 @@ def asset_record(
 
 
 def deleted(asset: Asset, *, purged: bool = False) -> Asset:
-    """``asset`` soft-deleted (an hour after creation); ``purged``: its purge time has passed."""
-    when = asset.create_time + timedelta(hours=1)
-    purge = datetime.now(UTC) - timedelta(minutes=5) if purged else when + timedelta(days=30)
-    return replace(asset, state="DELETED", delete_time=when, purge_time=purge)
+    """``asset`` soft-deleted an hour ago with 30 days' retention; ``purged``: 31 days ago."""
+    when = datetime.now(UTC) - (timedelta(days=31) if purged else timedelta(hours=1))
+    when = when.replace(microsecond=when.microsecond // 1000 * 1000)  # as the API shows it
+    return replace(asset, state="DELETED", delete_time=when, purge_time=when + timedelta(days=30))
 
 
 def seed(db: firestore.Client, assets: Iterable[Asset]) -> list[Asset]:
@@ -159,9 +159,9 @@ def ids_of(pages: Iterable[Iterable[dict[str, Any]]]) -> list[str]:
     return [asset["id"] for page in pages for asset in page]
 
 
-def problem_shape(resp: requests.Response) -> dict[str, Any]:
-    """What a 404 says, minus the request id (which differs per request by design)."""
-    body: dict[str, Any] = resp.json()
+def problem_shape(problem: requests.Response | dict[str, Any]) -> dict[str, Any]:
+    """What a problem says, minus the request id (which differs per request by design)."""
+    body: dict[str, Any] = problem.json() if isinstance(problem, requests.Response) else problem
     assert set(body) - {"request_id"} == set(PROBLEM_SHAPE), body
     return {k: body[k] for k in PROBLEM_SHAPE}
 

@@ -478,6 +478,86 @@ def test_delete_moves_objects_to_trash_and_undelete_brings_them_back(
     assert fresh.status_code == 200, fresh.text
     assert sha256_at(fresh.json()["url"]) == asset["sha256"]
     assert sha256_at(early) == asset["sha256"]
+    for variant, content_type in (("original", "image/png"), ("thumbnail", "image/webp")):
+        served = download(sign(gateway, user, asset_id, variant=variant).json()["url"])
+        assert served.headers["Content-Type"] == content_type, "the move lost the metadata"
+        assert "immutable" in served.headers["Cache-Control"]
+
+
+def _at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together; their results in order."""
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        start.wait()
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_concurrent_deletes_succeed_once(
+    gateway: Gateway, make_user: Callable[..., User], bucket: storage.Bucket
+) -> None:
+    user = make_user()
+    [asset] = generate(gateway, user)
+    answers = _at_once(*[lambda: _delete(gateway, user, asset["id"])] * 4)
+    assert sorted(r.status_code for r in answers) == [200, 404, 404, 404]
+    assert _names(bucket, user.uid) == {
+        "live": set(),
+        "trash": {f"trash/{p}" for p in _paths(asset["id"], user.uid)},
+    }
+
+
+RACES: list[tuple[str, bool, dict[str, str]]] = [
+    ("active asset, delete and undelete", False, {}),
+    ("deleted asset, undelete and delete allow_missing", True, {"allow_missing": "true"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "start_deleted", "delete_params"), RACES, ids=[r[0] for r in RACES]
+)
+def test_racing_delete_and_undelete_never_strand_an_asset(
+    gateway: Gateway, make_user: Callable[..., User], bucket: storage.Bucket,
+    case: str, start_deleted: bool, delete_params: dict[str, str],
+) -> None:  # fmt: skip
+    """Two tabs, or a retried delete, racing an undelete: whichever wins, an ACTIVE asset's
+    objects are at their live paths (its URLs work) and a DELETED one's are in the trash."""
+    user = make_user()
+    assets = generate(gateway, user, count=4) + generate(gateway, user, count=4)
+    for asset in assets:
+        if start_deleted:
+            assert _delete(gateway, user, asset["id"]).status_code == 200
+        _at_once(
+            lambda a=asset: _delete(gateway, user, a["id"], **delete_params),
+            lambda a=asset: _undelete(gateway, user, a["id"]),
+        )
+    stranded = []
+    for asset in assets:
+        state = _get(gateway, user, asset["id"]).json()["state"]
+        live = _paths(asset["id"], user.uid)
+        names = {
+            "live": {n for n in _names(bucket, user.uid)["live"] if n in live},
+            "trash": {n for n in _names(bucket, user.uid)["trash"] if n[6:] in live},
+        }
+        expected = (
+            {"live": live, "trash": set()}
+            if state == "ACTIVE"
+            else {"live": set(), "trash": {f"trash/{p}" for p in live}}
+        )
+        if names != expected:
+            stranded.append((asset["id"], state, sorted(names["live"] | names["trash"])))
+            continue
+        if state == "ACTIVE":
+            url = sign(gateway, user, asset["id"]).json()["url"]
+            assert sha256_at(url) == asset["sha256"]
+    assert not stranded, f"{len(stranded)} of {len(assets)} assets stranded: {stranded}"
 
 
 def test_deleting_twice_is_404_unless_allow_missing(
@@ -566,12 +646,12 @@ def test_usage_reflects_generations_limits_and_resets(
     assert day_reset in {_next_midnight(start), _next_midnight(end)}
     assert month_reset in {_next_month(start), _next_month(end)}
 
-    set_quota(user, images_per_day=7)
-    raised = usage()
-    assert (raised["images"]["used"], raised["images"]["limit"]) == (3, 7)
-    assert raised["videos"]["limit"] == 20
-    set_quota(user, images_per_day=None)
-    assert usage()["images"]["limit"] == 50
+    set_quota(user, images_per_day=7, videos_per_month=3)
+    changed = usage()
+    assert (changed["images"]["used"], changed["images"]["limit"]) == (3, 7)
+    assert (changed["videos"]["used"], changed["videos"]["limit"]) == (0, 3)
+    set_quota(user, images_per_day=None, videos_per_month=None)
+    assert (usage()["images"]["limit"], usage()["videos"]["limit"]) == (50, 20)
 
 
 def test_usage_is_per_user(gateway: Gateway, make_user: Callable[..., User]) -> None:

@@ -48,6 +48,7 @@ PROMPTS = [
     "delight in the garden",
     "Red fox in fresh snow",
     "a café terrace at night",
+    "counterrevolutionary posters",
 ]
 
 
@@ -65,11 +66,13 @@ class Library:
 
 @pytest.fixture
 def library(make_user: Callable[..., User], db: firestore.Client) -> Library:
-    """230 listable assets (every 7th a video, 60 of them in same-timestamp triples), plus
+    """230 listable assets (every 5th a video, 60 of them in same-timestamp triples), plus
     soft-deleted, purged, pending and failed ones and another user's, interleaved in time."""
     owner, stranger = make_user(), make_user()
     active = [
-        asset_record(owner.uid, when, prompt=PROMPTS[i % 6], type=("image", "video")[i % 7 == 3])
+        asset_record(
+            owner.uid, when, prompt=PROMPTS[i % len(PROMPTS)], type=("image", "video")[i % 5 == 3]
+        )
         for i, when in enumerate(spread_times(LISTED, ties=60))
     ]
 
@@ -207,6 +210,9 @@ SEARCHES: list[tuple[str, set[int]]] = [
     ("caf", {5}),
     ("swallow", {2}),
     ("lighthouses", set()),  # longer than the word
+    ("counterrev", {6}),
+    ("counterrevolutionary", {6}),
+    ("counterrevolutionist", set()),  # same first 15 letters, but not a prefix of the word
 ]
 
 

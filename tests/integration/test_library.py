@@ -613,6 +613,25 @@ def test_after_the_purge_time_the_asset_is_gone(
     assert asset["id"] not in ids_of(walk(gateway, user, show_deleted="true"))
 
 
+@pytest.mark.parametrize("state", ["PENDING", "FAILED"])
+def test_unfinished_generations_are_not_found(
+    gateway: Gateway, make_user: Callable[..., User], db: firestore.Client, state: str
+) -> None:
+    user = make_user()
+    [asset] = seed(db, [asset_record(user.uid, BASE_TIME, state=state)])
+    for resp in (
+        _get(gateway, user, asset.id),
+        _delete(gateway, user, asset.id),
+        _delete(gateway, user, asset.id, allow_missing="true"),
+        _undelete(gateway, user, asset.id),
+        sign(gateway, user, asset.id),
+    ):
+        assert_problem(resp, 404, "NOT_FOUND")
+    batch = gateway.post("/v1/assets:batchSignUrls", user=user, json={"ids": [asset.id]})
+    assert batch.json() == {"urls": {}, "errors": {asset.id: "NOT_FOUND"}}
+    assert db.collection("assets").document(asset.id).get().to_dict()["state"] == state
+
+
 # -- usage ----------------------------------------------------------------------------------------
 def _next_midnight(now: datetime) -> datetime:
     return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)

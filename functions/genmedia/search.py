@@ -1,7 +1,8 @@
 """Prompt search terms: how ``q`` on the asset library is indexed.
 
 Each asset stores ``search_terms``: every word of its prompt (Unicode-normalised, case-folded)
-and every prefix of each word from 2 characters up to ``MAX_TERM``. A query term is one word,
+and every prefix of each word from 2 characters up to ``MAX_TERM`` (longer words are rare;
+a longer query is refused rather than silently cut). A query term is one word,
 matched with a single ``array-contains`` filter, so a search is still one Firestore query per
 page served by a composite index (owner_uid, state, search_terms, create_time).
 """
@@ -12,7 +13,7 @@ from genmedia.errors import FieldError, InvalidArgument
 from genmedia.moderation import normalise
 
 MIN_TERM = 2
-MAX_TERM = 15
+MAX_TERM = 30
 MAX_WORDS = 60
 
 
@@ -26,9 +27,9 @@ def terms(text: str) -> list[str]:
 
 def query_term(q: str) -> str:
     words = normalise(q).split()
-    if len(words) != 1 or len(words[0]) < MIN_TERM:
+    if len(words) != 1 or not MIN_TERM <= len(words[0]) <= MAX_TERM:
         raise InvalidArgument(
             "q must be a single word or word prefix",
-            errors=[FieldError("q", f"one word of at least {MIN_TERM} characters")],
+            errors=[FieldError("q", f"one word of {MIN_TERM} to {MAX_TERM} characters")],
         )
-    return words[0][:MAX_TERM]
+    return words[0]

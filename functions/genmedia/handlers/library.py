@@ -7,7 +7,7 @@ from typing import Any
 from genmedia.auth import authenticate, principal_of
 from genmedia.http import Request, Router
 from genmedia.models import Asset, DeleteAssetQuery, ListAssetsQuery, ListAssetsResponse, Usage
-from genmedia.services import library
+from genmedia.services import library, softdelete
 
 router = Router("library", authenticator=authenticate)
 
@@ -46,7 +46,7 @@ def get_asset(req: Request) -> dict[str, Any]:
 )
 def delete_asset(req: Request) -> dict[str, Any]:
     params = req.query(DeleteAssetQuery)
-    return library.delete_asset(principal_of(req), req.path_params["id"], params.allow_missing)
+    return softdelete.delete_asset(principal_of(req), req.path_params["id"], params.allow_missing)
 
 
 @router.route(
@@ -57,7 +57,7 @@ def delete_asset(req: Request) -> dict[str, Any]:
     errors=[404, 409],
 )
 def undelete_asset(req: Request) -> dict[str, Any]:
-    return library.undelete_asset(principal_of(req), req.path_params["id"])
+    return softdelete.undelete_asset(principal_of(req), req.path_params["id"])
 
 
 @router.route(

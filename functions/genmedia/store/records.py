@@ -36,6 +36,9 @@ class Asset:
     objects: dict[str, ObjectRef] = field(default_factory=dict)  # variant -> object
     delete_time: datetime | None = None
     purge_time: datetime | None = None
+    # Held while a delete or undelete moves the objects (services/softdelete.py).
+    lease_id: str | None = None
+    lease_until: datetime | None = None
 
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)

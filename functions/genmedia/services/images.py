@@ -103,7 +103,8 @@ def _store(asset: Asset, image: ProcessedImage) -> Asset:
             thumb, "image/webp", len(image.thumbnail), image.thumb_width, image.thumb_height
         ),
     }
-    return replace(asset, state="ACTIVE", sha256=image.sha256, objects=objects)
+    done = datetime.now(UTC)
+    return replace(asset, state="ACTIVE", sha256=image.sha256, objects=objects, update_time=done)
 
 
 def _produce(
@@ -190,7 +191,7 @@ def _settle(db: Any, charge: quotas.Charge, pending: list[Asset], done: list[Ass
             a.id: {
                 "state": "ACTIVE",
                 "sha256": a.sha256,
-                "update_time": now,
+                "update_time": a.update_time,
                 "objects": {k: vars(v) for k, v in a.objects.items()},
             }
             for a in done

@@ -60,6 +60,9 @@ class StackOptions:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As servers do: connections of a just-stopped stack in TIME_WAIT must not count as
+        # "in use", while a listening socket still does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

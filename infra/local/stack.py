@@ -241,6 +241,8 @@ class Stack:
         return [n for n, c in self.children.items() if not c.running and not c.expected_exit]
 
     def stop(self) -> None:
+        # A stack.json that outlives the stack would point `make token` and tests at nothing.
+        (self.options.state_dir / "stack.json").unlink(missing_ok=True)
         if self.gateway is not None:
             self.gateway.shutdown()
             self.gateway.server_close()

@@ -124,6 +124,7 @@ def test_launcher_serves_health_and_stops_cleanly_on_sigint(launcher: Launcher) 
     launcher.proc.wait(timeout=10)
     assert launcher.proc.returncode == 0
     assert _alive(children) == set(), "processes left behind after Ctrl-C"
+    assert not (launcher.state_dir / "stack.json").exists(), "stale stack.json after stop"
 
 
 def test_launcher_reports_a_dead_child_by_name_and_exits_non_zero(launcher: Launcher) -> None:

@@ -189,7 +189,8 @@ def main() -> int:
             proc.wait(10)
     print(f"emulator {host}, {args.duration:g}s per measurement, {os.cpu_count()} CPUs")
     print_table(results)
-    return 0 if all(r.errors == 0 and r.rate >= TARGETS[r.name] for r in results) else 1
+    # Figures are printed, never asserted; only errors (lost or failed operations) fail the run.
+    return 0 if all(r.errors == 0 for r in results) else 1
 
 
 if __name__ == "__main__":

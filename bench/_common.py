@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,3 +279,17 @@ def print_context(title: str) -> None:
 
 def print_load(label: str = "load average at end") -> None:
     print(f"{label}: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def run_together(concurrency: int, worker: Callable[[threading.Barrier], None]) -> float:
+    """Run ``worker(start)`` in ``concurrency`` threads released together by ``start``;
+    returns the wall time in seconds from the release until the last thread ends."""
+    start = threading.Barrier(concurrency + 1)
+    threads = [threading.Thread(target=worker, args=(start,)) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began

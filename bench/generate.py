@@ -53,6 +53,7 @@ from _common import (
     print_table,
     pss_kib,
     reset_peak_rss,
+    run_together,
     status_kib,
 )
 
@@ -93,10 +94,9 @@ def run_load(
     """``total`` requests from ``concurrency`` threads (one Session each), started together."""
     numbers = itertools.count()
     lock = threading.Lock()
-    start = threading.Barrier(concurrency + 1)
     body = {"prompt": PROMPT, "count": count}
 
-    def worker() -> None:
+    def worker(start: threading.Barrier) -> None:
         with requests.Session() as session:
             start.wait()
             while True:
@@ -121,14 +121,7 @@ def run_load(
                     else:
                         into.errors.append(error)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    into.wall_s += time.perf_counter() - began
+    into.wall_s += run_together(concurrency, worker)
 
 
 def bench_healthz(stack: Stack, total: int) -> None:

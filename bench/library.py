@@ -57,6 +57,7 @@ from _common import (
     print_context,
     print_load,
     print_table,
+    run_together,
 )
 
 from infra.local.stack import Stack
@@ -150,9 +151,8 @@ def run(calls: list[tuple[str, Call]], concurrency: int, into: Samples) -> None:
     """Every call once, from ``concurrency`` threads (one keep-alive Session each)."""
     feed: Iterator[tuple[str, Call]] = iter(calls)
     lock = threading.Lock()
-    start = threading.Barrier(concurrency + 1)
 
-    def worker() -> None:
+    def worker(start: threading.Barrier) -> None:
         with requests.Session() as session:
             start.wait()
             while True:
@@ -177,14 +177,7 @@ def run(calls: list[tuple[str, Call]], concurrency: int, into: Samples) -> None:
                     if url:
                         into.urls.append((key, url))
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    into.wall_s += time.perf_counter() - began
+    into.wall_s += run_together(concurrency, worker)
 
 
 def sign_call(base: str, user: BenchUser, asset_id: str, body: dict[str, Any]) -> Call:

@@ -68,6 +68,10 @@ def rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def money(micros: int) -> dict[str, str]:
+    return {"currency": "USD", "amount": f"{micros / 1e6:.6f}"}
+
+
 def usage_view(usage: Usage, limits: Limits, now: datetime) -> dict[str, Any]:
     """The caller's view of their usage in the current periods."""
     current = usage.current(*periods(now))
@@ -83,7 +87,7 @@ def usage_view(usage: Usage, limits: Limits, now: datetime) -> dict[str, Any]:
             "limit": limits.videos_per_month,
             "reset_time": rfc3339(month_reset),
         },
-        "cost_this_month": {"currency": "USD", "amount": f"{current.cost_micros / 1e6:.6f}"},
+        "cost_this_month": money(current.cost_micros),
     }
 
 
@@ -144,8 +148,9 @@ def _quota_exceeded(usage: Usage, limits: Limits, count: int, now: datetime) -> 
 
 def refund_images(
     db: firestore.Client, charge: Charge, asset_ids: list[str], now: datetime
-) -> None:
-    """Give back the charge for ``asset_ids`` (all or part of ``charge``) and mark them FAILED."""
+) -> Usage:
+    """Give back the charge for ``asset_ids`` (all or part of ``charge``), mark them FAILED,
+    and return the usage as stored afterwards."""
     from google.cloud import firestore
 
     usage_repo, asset_repo = UsageRepository(db), AssetRepository(db)
@@ -153,7 +158,7 @@ def refund_images(
     cost = charge.cost_micros * images // max(1, charge.images)
 
     @firestore.transactional
-    def run(txn: firestore.Transaction) -> None:
+    def run(txn: firestore.Transaction) -> Usage:
         stored, _ = usage_repo.read_in(txn, charge.uid)
         # A refund after the period rolled over has nothing to give back in that counter.
         refunded = replace(
@@ -168,5 +173,7 @@ def refund_images(
         usage_repo.write_in(txn, charge.uid, refunded)
         for asset_id in asset_ids:
             txn.update(asset_repo.ref(asset_id), {"state": "FAILED", "update_time": now})
+        return refunded
 
-    run(db.transaction())
+    result: Usage = run(db.transaction())
+    return result

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from genmedia.clients import storage_client
 from genmedia.config import get_settings
 from genmedia.errors import Internal
+from genmedia.storage import media_bucket
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _signing_kwargs() -> dict[str, Any]:
 def _sign(path: str, ttl: timedelta, filename: str | None) -> SignedUrl:
     now = datetime.now(UTC)
     extra = {"response_disposition": f'attachment; filename="{filename}"'} if filename else {}
-    blob = storage_client().bucket(get_settings().media_bucket).blob(path)
+    blob = media_bucket().blob(path)
     url = blob.generate_signed_url(
         version="v4", expiration=ttl, method="GET", **extra, **_signing_kwargs()
     )

@@ -28,7 +28,7 @@ def object_path(uid: str, asset_id: str, variant: str, ext: str) -> str:
     return f"users/{uid}/assets/{asset_id}/{variant}.{ext}"
 
 
-def _bucket() -> gcs.Bucket:
+def media_bucket() -> gcs.Bucket:
     return storage_client().bucket(get_settings().media_bucket)
 
 
@@ -36,7 +36,7 @@ def upload_create_only(path: str, data: bytes, content_type: str) -> None:
     """Upload once; the library verifies the CRC32C and retries safely."""
     from google.api_core import exceptions
 
-    blob = _bucket().blob(path)
+    blob = media_bucket().blob(path)
     blob.cache_control = CACHE_CONTROL
     try:
         blob.upload_from_string(
@@ -44,7 +44,7 @@ def upload_create_only(path: str, data: bytes, content_type: str) -> None:
         )
     except exceptions.PreconditionFailed:
         # Already there: our own earlier attempt succeeded unless the bytes differ.
-        existing = _bucket().get_blob(path)
+        existing = media_bucket().get_blob(path)
         if existing is None or existing.md5_hash != _md5(data):
             raise Internal("Object already exists with different content") from None
 
@@ -57,7 +57,7 @@ def delete_quietly(paths: list[str]) -> None:
     """Best-effort cleanup after a failed generation (paths follow from the FAILED asset)."""
     from google.api_core import exceptions
 
-    bucket = _bucket()
+    bucket = media_bucket()
     for path in paths:
         try:
             bucket.blob(path).delete()
@@ -77,7 +77,7 @@ def move_objects(moves: list[tuple[str, str]]) -> None:
     """
     from google.api_core import exceptions
 
-    bucket = _bucket()
+    bucket = media_bucket()
     for source, target in moves:
         blob = bucket.get_blob(source)
         if blob is None:

@@ -147,39 +147,31 @@ def test_partially_filtered_returns_survivors(
 
 
 @pytest.mark.parametrize(
-    ("behaviour", "status"),
-    [(ApiError.rate_limited(), 429), (ApiError.internal(), 500), (ApiError.unavailable(), 503)],
-    ids=["429", "500", "503"],
+    ("behaviour", "status", "retryable"),
+    [
+        (ApiError.rate_limited(), 429, True),
+        (ApiError.internal(), 500, True),
+        (ApiError.unavailable(), 503, True),
+        (ApiError.invalid_argument(), 400, False),
+        (ApiError.permission_denied(), 403, False),
+    ],
+    ids=["429", "500", "503", "400", "403"],
 )
-def test_transient_api_errors_are_retryable(
-    vertex: VertexImagenProvider, fake: FakeVertex, behaviour: ApiError, status: int
+def test_api_errors_are_mapped_by_retryability(
+    vertex: VertexImagenProvider,
+    fake: FakeVertex,
+    behaviour: ApiError,
+    status: int,
+    retryable: bool,
 ) -> None:
     fake.imagen.enqueue(behaviour)
 
     with pytest.raises(ProviderError) as caught:
         vertex.generate(spec())
 
-    assert caught.value.retryable is True
-    assert caught.value.status == status
+    assert (caught.value.retryable, caught.value.status) == (retryable, status)
     # The provider must not retry by itself: exactly one request reached the fake.
     assert len(fake.requests) == 1
-
-
-@pytest.mark.parametrize(
-    ("behaviour", "status"),
-    [(ApiError.invalid_argument(), 400), (ApiError.permission_denied(), 403)],
-    ids=["400", "403"],
-)
-def test_client_errors_are_not_retryable(
-    vertex: VertexImagenProvider, fake: FakeVertex, behaviour: ApiError, status: int
-) -> None:
-    fake.imagen.enqueue(behaviour)
-
-    with pytest.raises(ProviderError) as caught:
-        vertex.generate(spec())
-
-    assert caught.value.retryable is False
-    assert caught.value.status == status
 
 
 def test_unknown_model_is_a_non_retryable_404(fake: FakeVertex) -> None:

@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from genmedia.clients import firestore_client, storage_client, tasks_client
+from genmedia.clients import firestore_client, tasks_client
 from genmedia.config import get_settings
 from genmedia.resilience import breaker_states
+from genmedia.storage import media_bucket
 
 TIMEOUT_S = 2.0
 _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="readyz")
@@ -21,8 +22,7 @@ def _firestore() -> None:
 
 
 def _storage() -> None:
-    bucket = storage_client().bucket(get_settings().media_bucket)
-    if not bucket.exists(timeout=TIMEOUT_S, retry=None):
+    if not media_bucket().exists(timeout=TIMEOUT_S, retry=None):
         raise LookupError("media bucket missing")
 
 

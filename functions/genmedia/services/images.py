@@ -21,7 +21,7 @@ from genmedia.models import GenerateImagesRequest
 from genmedia.resilience import get_breaker, retry_call
 from genmedia.services.views import asset_view
 from genmedia.store.assets import AssetRepository, new_asset_id
-from genmedia.store.records import Asset, ObjectRef
+from genmedia.store.records import Asset, ObjectRef, Usage
 
 _log = get_logger("genmedia.images")
 
@@ -91,20 +91,45 @@ def _call_provider(provider: ImageProvider, spec: ImageSpec) -> list[bytes]:
         ) from exc
 
 
-def _store(asset: Asset, image: ProcessedImage) -> Asset:
-    """Upload both variants create-only and return the asset as it will be activated."""
-    original = storage.object_path(asset.owner_uid, asset.id, "original", "png")
-    thumb = storage.object_path(asset.owner_uid, asset.id, "thumbnail", "webp")
-    storage.upload_create_only(original, image.png, "image/png")
-    storage.upload_create_only(thumb, image.thumbnail, "image/webp")
-    objects = {
-        "original": ObjectRef(original, "image/png", len(image.png), image.width, image.height),
-        "thumbnail": ObjectRef(
-            thumb, "image/webp", len(image.thumbnail), image.thumb_width, image.thumb_height
-        ),
+# variant -> (extension, content type)
+VARIANTS = {"original": ("png", "image/png"), "thumbnail": ("webp", "image/webp")}
+
+
+def _paths(asset: Asset) -> dict[str, str]:
+    return {
+        v: storage.object_path(asset.owner_uid, asset.id, v, ext)
+        for v, (ext, _) in VARIANTS.items()
     }
+
+
+def _store(asset: Asset, image: ProcessedImage, uploaded: list[str]) -> Asset:
+    """Upload both variants create-only (recording each in ``uploaded``) and return the asset
+    as it will be activated."""
+    paths = _paths(asset)
+    sizes = {
+        "original": (image.width, image.height),
+        "thumbnail": (image.thumb_width, image.thumb_height),
+    }
+    data = {"original": image.png, "thumbnail": image.thumbnail}
+    objects = {}
+    for variant, (_, content_type) in VARIANTS.items():
+        storage.upload_create_only(paths[variant], data[variant], content_type)
+        uploaded.append(paths[variant])
+        objects[variant] = ObjectRef(
+            paths[variant], content_type, len(data[variant]), *sizes[variant]
+        )
     done = datetime.now(UTC)
     return replace(asset, state="ACTIVE", sha256=image.sha256, objects=objects, update_time=done)
+
+
+def _store_all(assets: list[Asset], images: list[ProcessedImage]) -> list[Asset]:
+    """Upload every asset's objects, or none: a failure removes what this call uploaded."""
+    uploaded: list[str] = []
+    try:
+        return [_store(a, image, uploaded) for a, image in zip(assets, images, strict=False)]
+    except BaseException:
+        storage.delete_quietly(uploaded)
+        raise
 
 
 def _produce(
@@ -133,7 +158,7 @@ def _produce(
             headers={"Retry-After": "5"},
         ) from exc
     # A provider may return fewer images than asked (some filtered); the rest is refunded.
-    return [_store(asset, image) for asset, image in zip(assets, processed, strict=False)]
+    return _store_all(assets, processed)
 
 
 def generate(
@@ -157,13 +182,6 @@ def generate(
         done = _produce(pending, body, provider)
     except BaseException:
         quotas.refund_images(db, charge, [a.id for a in pending], datetime.now(UTC))
-        storage.delete_quietly(
-            [
-                storage.object_path(principal.uid, a.id, v, e)
-                for a in pending
-                for v, e in (("original", "png"), ("thumbnail", "webp"))
-            ]
-        )
         raise
     usage = _settle(db, charge, pending, done)
     _log.info(
@@ -183,7 +201,7 @@ def generate(
     return payload, ratelimit.headers(quotas.bucket_for(settings), charge.rate)
 
 
-def _settle(db: Any, charge: quotas.Charge, pending: list[Asset], done: list[Asset]) -> Any:
+def _settle(db: Any, charge: quotas.Charge, pending: list[Asset], done: list[Asset]) -> Usage:
     """Activate what was made; refund what the provider did not return."""
     now = datetime.now(UTC)
     AssetRepository(db).update_many(
@@ -198,12 +216,4 @@ def _settle(db: Any, charge: quotas.Charge, pending: list[Asset], done: list[Ass
         }
     )
     missing = [a.id for a in pending[len(done) :]]
-    if not missing:
-        return charge.usage
-    quotas.refund_images(db, charge, missing, now)
-    refunded = charge.cost_micros * len(missing) // max(1, charge.images)
-    return replace(
-        charge.usage,
-        images=charge.usage.images - len(missing),
-        cost_micros=charge.usage.cost_micros - refunded,
-    )
+    return quotas.refund_images(db, charge, missing, now) if missing else charge.usage

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from genmedia.quotas import rfc3339
+from genmedia.quotas import money, rfc3339
 from genmedia.store.records import Asset
-
-
-def money(micros: int) -> dict[str, str]:
-    return {"currency": "USD", "amount": f"{micros / 1e6:.6f}"}
 
 
 def asset_view(asset: Asset) -> dict[str, Any]:

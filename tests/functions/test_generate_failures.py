@@ -107,3 +107,24 @@ def test_circuit_breaker_opens_after_failures_and_closes_after_reset(
         "open_remaining_s": 0.0,
     }
     assert emulators.images_used(user.uid) == 1
+
+
+def test_a_storage_failure_midway_removes_only_what_this_request_uploaded(
+    functions: Any, problem: Any, emulators: Any, make_user: Any, monkeypatch: Any
+) -> None:
+    """The second asset's upload finds a foreign object at its path (create-only refuses to
+    overwrite): the first asset's objects are removed, the foreign one is left alone, and the
+    whole charge is refunded."""
+    ids = iter(["first-asset", "second-asset"])
+    monkeypatch.setattr("genmedia.services.images.new_asset_id", lambda: next(ids))
+    functions.provider(default="ok")
+    client, user = functions.client("generate_image"), make_user()
+    foreign = f"users/{user.uid}/assets/second-asset/original.png"
+    emulators.bucket.blob(foreign).upload_from_string(b"not ours", content_type="image/png")
+
+    response = functions.generate(client, user, {"prompt": "two kites", "count": 2})
+
+    problem(response, 500, "INTERNAL")
+    assert emulators.objects() == [foreign]
+    assert emulators.images_used(user.uid) == 0
+    assert sorted(emulators.asset_states(user.uid).values()) == ["FAILED", "FAILED"]

@@ -37,8 +37,11 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Coverage of functions/genmedia (lines and branches) from the in-process tiers; under 90% fails.
+COVERAGE := --cov=functions/genmedia --cov-branch --cov-report=term --cov-fail-under=90
+
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 token: setup
 	@test -n "$(EMAIL)" || (echo "usage: make token EMAIL=you@example.com [ROLE=admin]" >&2; exit 2)

@@ -8,7 +8,8 @@ for generate_image on free ports, with the same argv and environment as the stac
 
 * port open: gunicorn listens; main.py has been imported (functions-framework imports it in the
   gunicorn master, before it forks the worker);
-* /healthz 200: first request; the worker imports the handler module (genmedia.handlers.images);
+* /healthz 200: first request; the worker imports the handler module
+  (genmedia.handlers.generate_image);
 * generate 200: first authenticated POST /v1/images:generate, straight to the function's port
   (Firebase app, Firestore and Storage clients, image provider created on first use).
 
@@ -222,7 +223,7 @@ def eager_module_times(stack: Stack) -> list[Entry]:
     argv, env, cwd = services.command(stack, f"fn_{FUNCTION}")
     marker = "-- eager --"
     code = (
-        f"import sys, main, genmedia.handlers.images; print({marker!r}, file=sys.stderr); "
+        f"import sys, main, genmedia.handlers.generate_image; print({marker!r}, file=sys.stderr); "
         + "; ".join(f"import {m}" for m in EAGER_MODULES)
     )
     proc = subprocess.run(

@@ -85,7 +85,7 @@ def seed_assets(stack: Stack, user: BenchUser, count: int) -> list[str]:
 
     from genmedia import search
     from genmedia.store.assets import new_asset_id
-    from genmedia.store.records import Asset, ObjectRef
+    from genmedia.store.records import AssetRecord, ObjectRef
 
     db = firestore.Client(project=stack.options.project_id)
     start = datetime.now(UTC) - timedelta(days=30)
@@ -96,7 +96,7 @@ def seed_assets(stack: Stack, user: BenchUser, count: int) -> list[str]:
         base = f"users/{user.uid}/assets/{asset_id}"
         prompt = PROMPTS[i % len(PROMPTS)]
         when = start + timedelta(minutes=i)
-        asset = Asset(
+        asset = AssetRecord(
             id=asset_id, owner_uid=user.uid, type="image", state="ACTIVE", prompt=prompt,
             params={"aspect_ratio": "1:1", "provider": "local"}, cost_micros=0,
             create_time=when, update_time=when, sha256="0" * 64,
@@ -335,7 +335,7 @@ def instrumented_clients(stack: Stack) -> tuple[dict[str, Any], RpcCounter]:
     os.environ.update(env)
     import functions_framework
 
-    from genmedia.clients import firestore_client
+    from genmedia.bootstrap import deps
 
     class Interceptor(
         RpcCounter,
@@ -347,7 +347,7 @@ def instrumented_clients(stack: Stack) -> tuple[dict[str, Any], RpcCounter]:
         pass
 
     counter = Interceptor()
-    client = firestore_client()
+    client = deps().firestore()
     plain = client._emulator_channel  # the emulator's insecure channel, made on first use
 
     def counted_channel(transport: Any) -> Any:

@@ -137,15 +137,15 @@ resource "google_monitoring_alert_policy" "generate_latency" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Image generation is slow. Usually the provider (Imagen) is slow or retrying: look for 'retrying' warnings from genmedia.resilience. Also check instance count against max_instances."
+    content   = "Image generation is slow. Usually the provider (Imagen) is slow or retrying: look for 'retrying' warnings from genmedia.retry. Also check instance count against max_instances."
   }
 }
 
 # resilience.CircuitBreaker._open logs WARNING "circuit <name> opened" from logger
-# genmedia.resilience, with jsonPayload.breaker = <name>, once per opening per instance.
+# genmedia.breaker, with jsonPayload.breaker = <name>, once per opening per instance.
 resource "google_logging_metric" "breaker_open" {
   name   = "${var.prefix}_circuit_breaker_open"
-  filter = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name =~ \"${local.run_service_regex}\" AND jsonPayload.logger = \"genmedia.resilience\" AND jsonPayload.message =~ \"^circuit .+ opened$\""
+  filter = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name =~ \"${local.run_service_regex}\" AND jsonPayload.logger = \"genmedia.breaker\" AND jsonPayload.message =~ \"^circuit .+ opened$\""
 
   metric_descriptor {
     metric_kind = "DELTA"

@@ -1,13 +1,13 @@
 """Typed settings: the only module that reads the environment.
 
-``load_settings`` is pure (tests pass a dict); ``get_settings`` caches it over ``os.environ`` once
-per instance. Every problem is collected and reported in one ``ConfigError`` so a bad deploy shows
-all of its mistakes at once instead of one per redeploy.
+``load_settings`` is pure (tests pass a dict); ``from_environment`` reads ``os.environ``, which
+the composition root (``genmedia.bootstrap``) does once per instance. Every problem is collected
+and reported in one ``ConfigError`` so a bad deploy shows all of its mistakes at once instead of
+one per redeploy.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
-ImageProvider = Literal["local", "vertex"]
+ProviderName = Literal["local", "vertex"]
 N = TypeVar("N", int, float)
 
 DEFAULT_DENYLIST: tuple[str, ...] = ("csam", "child sexual abuse", "beheading", "bestiality")
@@ -58,7 +58,7 @@ class Settings:
     function_name: str = "local"
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 65536
-    image_provider: ImageProvider = "local"
+    image_provider: ProviderName = "local"
     vertex_location: str = "us-central1"
     imagen_model: str = "imagen-4.0-generate-001"
     vertex_base_url: str | None = None
@@ -282,7 +282,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     return settings
 
 
-@functools.lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings for this instance, read from ``os.environ`` once (``cache_clear()`` to reload)."""
+def from_environment() -> Settings:
+    """Settings from ``os.environ`` (the composition root calls this once per instance)."""
     return load_settings(os.environ)

@@ -8,6 +8,10 @@ Anything else that escapes a handler becomes a 500 ``INTERNAL`` with no internal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from genmedia.ratelimit import RateLimitState
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,15 @@ class GenMediaError(Exception):
         headers: dict[str, str] | None = None,
         errors: list[FieldError] | None = None,
         extra: dict[str, object] | None = None,
+        retry_after: int | None = None,
+        rate_limit: RateLimitState | None = None,
     ) -> None:
         self.detail = detail or self.title
+        # Protocol-level headers of the HTTP layer's own errors (Allow, WWW-Authenticate);
+        # domain code says ``retry_after``/``rate_limit`` and the HTTP layer writes the headers.
         self.headers = {**self.default_headers, **(headers or {})}
+        self.retry_after = retry_after
+        self.rate_limit = rate_limit
         self.errors = list(errors or [])
         # Additional problem members (e.g. ``reset_time`` on quota errors).
         self.extra = dict(extra or {})

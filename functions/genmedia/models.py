@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from genmedia.catalog import ID_PATTERN, MAX_IMAGES_PER_REQUEST, MAX_SEED, AspectRatio, Variant
 from genmedia.http import ApiModel
+from genmedia.principal import Role
 
-AspectRatio = Literal["1:1", "3:4", "4:3", "9:16", "16:9"]
 ImageModel = Literal[
     "imagen-4.0-generate-001",
     "imagen-4.0-fast-generate-001",
@@ -21,9 +22,9 @@ ImageModel = Literal[
 class GenerateImagesRequest(ApiModel):
     prompt: str = Field(min_length=1, max_length=2000, description="What to draw.")
     negative_prompt: str | None = Field(None, max_length=2000)
-    count: int = Field(1, ge=1, le=4, description="Number of images.")
+    count: int = Field(1, ge=1, le=MAX_IMAGES_PER_REQUEST, description="Number of images.")
     aspect_ratio: AspectRatio = "1:1"
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Same seed, same image.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Same seed, same image.")
     style: str | None = Field(None, min_length=1, max_length=100)
     model: ImageModel | None = Field(None, description="Imagen model; default per deployment.")
 
@@ -104,7 +105,7 @@ class QuotaPatch(ApiModel):
 
 
 class UpdateUserRequest(ApiModel):
-    role: Literal["admin", "user", "viewer"] | None = None
+    role: Role | None = None
     quota: QuotaPatch | None = None
 
 
@@ -115,13 +116,12 @@ class Quota(ApiModel):
 
 class UserView(ApiModel):
     uid: str
-    role: Literal["admin", "user", "viewer"]
+    role: Role
     quota: Quota
     quota_overrides: QuotaPatch
 
 
-Variant = Literal["original", "thumbnail"]
-AssetId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+AssetId = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
 
 
 class SignUrlRequest(ApiModel):

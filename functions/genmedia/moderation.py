@@ -12,12 +12,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from genmedia.errors import ContentBlocked
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
+from genmedia.store.moderation import ModerationEventRepository
+from genmedia.store.records import ModerationEvent
 
 # Returns the reason a text is blocked, or None.
 Checker = Callable[[str], str | None]
@@ -45,7 +43,7 @@ def enforce(
     checker: Checker,
     texts: list[str],
     *,
-    db: firestore.Client,
+    events: ModerationEventRepository,
     uid: str,
     request_id: str,
     now: datetime,
@@ -55,14 +53,6 @@ def enforce(
         reason = checker(text)
         if reason is None:
             continue
-        db.collection("moderation_events").add(
-            {
-                "uid": uid,
-                "reason": reason,
-                "request_id": request_id,
-                "create_time": now,
-                "text": text,
-                "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            }
-        )
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        events.add(ModerationEvent(uid, reason, request_id, now, text, digest))
         raise ContentBlocked("The prompt was blocked by the content policy")

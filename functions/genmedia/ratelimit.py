@@ -2,7 +2,7 @@
 
 The bucket lives in the document the quota transaction already reads and writes, so limiting
 costs no extra round trip. Per-IP limits belong to the edge (Cloud Armor rate-based rules).
-Headers follow the IETF RateLimit header fields draft.
+The HTTP layer writes them as the IETF RateLimit header fields (``http/headers.py``).
 """
 
 from __future__ import annotations
@@ -48,13 +48,9 @@ def take(bucket: Bucket, tokens: float | None, last: datetime | None, now: datet
     return Decision(False, level, max(1, wait))
 
 
-def headers(bucket: Bucket, decision: Decision) -> dict[str, str]:
-    remaining = math.floor(decision.tokens)
-    until_full = math.ceil((bucket.capacity - decision.tokens) / bucket.refill_per_second)
-    result = {
-        "RateLimit-Policy": f'"{POLICY}";q={bucket.capacity};w={bucket.window_seconds}',
-        "RateLimit": f'"{POLICY}";r={remaining};t={max(0, until_full)}',
-    }
-    if not decision.allowed:
-        result["Retry-After"] = str(decision.retry_after)
-    return result
+@dataclass(frozen=True)
+class RateLimitState:
+    """A bucket and the decision just taken on it: what RateLimit headers describe."""
+
+    bucket: Bucket
+    decision: Decision

@@ -3,25 +3,20 @@
 Fixtures:
 - ``functions``: ``configure(**env)`` sets function settings, ``client(target)`` builds
   ``create_app(target, source="functions/main.py")`` and returns its Flask test client,
-  ``provider(*script)`` installs a fake image provider, ``generate(...)`` posts a generation.
+  ``provider(*script)`` installs a fake image provider, ``clock()`` a fake clock, and
+  ``generate(...)`` posts a generation. Fakes are ports of ours passed to the composition root:
+  the instance's ``Deps`` is rebuilt (``bootstrap.use``) whenever a test configures or installs
+  a fake, and dropped after the test, so no test sees another's settings, clients or breakers.
   Building an app re-executes main.py (functions-framework 3.x loads the source file as a new
-  module on every ``create_app``; nothing is cached by path), so ``boot()`` validates the
-  environment of the moment. Settings, clients, breakers and the provider/moderation caches are
-  cleared whenever a test configures and again after it, so no test sees another's settings.
+  module on every ``create_app``), so ``boot()`` validates the environment of the moment.
 - ``emulators``: what Firestore and Cloud Storage hold, read with the real Google clients.
 - ``problem``: asserts an RFC 9457 problem response and returns its body.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import json
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +24,19 @@ import flask.testing
 import functions_framework
 import pytest
 from google.cloud import firestore, storage
-from PIL import Image
 
-import genmedia.clients
-import genmedia.config
-import genmedia.resilience
-import genmedia.services.images as images_service
-from genmedia.errors import ContentBlocked, ProviderError
-from genmedia.media import GeneratedImage, ImageSpec, dimensions_for
+from genmedia import bootstrap
+from genmedia.config import from_environment
 from infra.local.seed import ensure_signing_key
+from tests.fakes.clock import FakeClock
+from tests.fakes.ports import FakeProvider
 from tests.support.harness import User
+from tests.support.problems import assert_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "functions" / "main.py"
 GENERATE = "/v1/images:generate"
 PROBLEM = "application/problem+json"
-PRICE = Decimal("0.04")
-
-# The real cached functions, kept before any test replaces the module attributes.
-_IMAGE_PROVIDER = images_service.image_provider
-_CHECKER = images_service._checker
 
 DEFAULT_ENV = {
     "GENMEDIA_RATE_LIMIT_BURST": "1000",
@@ -61,92 +49,6 @@ DEFAULT_ENV = {
 _UNSET = ("K_SERVICE", "GENMEDIA_MODERATION_DENYLIST", "GENMEDIA_IMAGE_PROVIDER")
 
 
-def reset_function_caches() -> None:
-    genmedia.config.get_settings.cache_clear()
-    genmedia.clients.reset_clients()
-    genmedia.resilience.reset_breakers()
-    _IMAGE_PROVIDER.cache_clear()
-    _CHECKER.cache_clear()
-
-
-# --- a fake image provider (our own port) -------------------------------------------------------
-
-
-def png_bytes(size: tuple[int, int], shade: int = 0) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (shade % 256, 120, 200)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _images(spec: ImageSpec, count: int) -> list[GeneratedImage]:
-    size = dimensions_for(spec.aspect_ratio)
-    return [GeneratedImage(png_bytes(size, 40 * i), "image/png") for i in range(count)]
-
-
-def _fail(_: ImageSpec) -> list[GeneratedImage]:
-    raise ProviderError("upstream 503", retryable=True, status=503)
-
-
-def _blocked(_: ImageSpec) -> list[GeneratedImage]:
-    raise ContentBlocked("All samples were filtered by the provider's safety filters")
-
-
-BEHAVIOURS: dict[str, Callable[[ImageSpec], list[GeneratedImage]]] = {
-    "ok": lambda spec: _images(spec, spec.count),
-    "short": lambda spec: _images(spec, spec.count - 1),  # one sample filtered out
-    # Every sample but the last is a real image: one bad sample fails the whole request.
-    "garbage": lambda spec: [
-        *_images(spec, spec.count - 1),
-        GeneratedImage(b"<html>502 Bad Gateway</html>", "image/png"),
-    ],
-    "fail": _fail,
-    "blocked": _blocked,
-}
-
-
-@dataclass
-class FakeProvider:
-    """An ImageProvider that behaves as ``script`` says call by call, then as ``default``."""
-
-    script: list[str] = field(default_factory=list)
-    default: str = "ok"
-    name: str = "fake"
-    cost_per_image: Decimal = PRICE
-    specs: list[ImageSpec] = field(default_factory=list)
-    # When held, calls signal ``entered`` and wait for ``release`` before answering.
-    entered: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event | None = None
-
-    @property
-    def calls(self) -> int:
-        return len(self.specs)
-
-    def hold(self) -> threading.Event:
-        self.release = threading.Event()
-        return self.release
-
-    def generate(self, spec: ImageSpec) -> list[GeneratedImage]:
-        self.specs.append(spec)
-        self.entered.set()
-        if self.release is not None and not self.release.wait(timeout=60):
-            raise RuntimeError("the test never released the held provider call")
-        behaviour = self.script.pop(0) if self.script else self.default
-        return BEHAVIOURS[behaviour](spec)
-
-
-class FakeClock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 # --- the functions under test --------------------------------------------------------------------
 
 
@@ -155,6 +57,7 @@ class Functions:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
         self._mp = monkeypatch
+        self._ports: dict[str, Any] = {}
         # create_app appends functions/ to sys.path and sets sys.modules["main"]: undo both.
         monkeypatch.setattr(sys, "path", list(sys.path))
         monkeypatch.delitem(sys.modules, "main", raising=False)
@@ -166,7 +69,13 @@ class Functions:
         """Set function environment variables (before building the apps that should see them)."""
         for name, value in env.items():
             self._mp.setenv(name, value)
-        reset_function_caches()
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """A fresh instance Deps: from the environment, with this test's fakes if any."""
+        bootstrap.use(None)
+        if self._ports:
+            bootstrap.use(bootstrap.Deps(from_environment(), **self._ports))
 
     def client(self, target: str) -> flask.testing.FlaskClient:
         # create_app writes FUNCTION_TARGET and FUNCTION_SIGNATURE_TYPE into os.environ.
@@ -178,15 +87,15 @@ class Functions:
     def provider(self, *script: str, default: str = "ok") -> FakeProvider:
         """Install a fake provider for this test (what ``image_provider()`` returns)."""
         fake = FakeProvider(list(script), default)
-        self._mp.setattr(images_service, "image_provider", lambda: fake)
+        self._ports["image_provider"] = fake
+        self._rebuild()
         return fake
 
-    def breaker_clock(self) -> FakeClock:
-        """Make the provider circuit breakers created from now on read a fake clock."""
+    def clock(self) -> FakeClock:
+        """A fake clock for this test's instance (breakers, retries, timestamps)."""
         clock = FakeClock()
-        breaker = functools.partial(genmedia.resilience.CircuitBreaker, clock=clock)
-        self._mp.setattr(genmedia.resilience, "CircuitBreaker", breaker)
-        genmedia.resilience.reset_breakers()
+        self._ports["clock"] = clock
+        self._rebuild()
         return clock
 
     @staticmethod
@@ -215,24 +124,16 @@ def functions(
     clean_stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch, signing_key: Path
 ) -> Iterator[Functions]:
     yield Functions(monkeypatch, signing_key)
-    reset_function_caches()
+    bootstrap.use(None)
 
 
 # --- assertions and what the emulators hold ------------------------------------------------------
 
 
-def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body: dict[str, Any] = json.loads(response.get_data())
-    assert (body["status"], body["code"]) == (status, code)
-    return body
-
-
 @pytest.fixture
 def problem() -> Callable[[Any, int, str], dict[str, Any]]:
     """``problem(response, status, code)``: assert a problem+json answer, return its body."""
-    return _problem
+    return assert_problem
 
 
 class Emulators:

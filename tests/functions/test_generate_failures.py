@@ -81,7 +81,7 @@ def test_circuit_breaker_opens_after_failures_and_closes_after_reset(
     functions.configure(
         GENMEDIA_BREAKER_FAILURE_THRESHOLD="2", GENMEDIA_BREAKER_RESET_SECONDS=str(RESET_SECONDS)
     )
-    clock = functions.breaker_clock()
+    clock = functions.clock()
     provider = functions.provider("fail", "fail")  # then healthy
     client, user = functions.client("generate_image"), make_user()
     for _ in range(2):
@@ -116,7 +116,7 @@ def test_a_storage_failure_midway_removes_only_what_this_request_uploaded(
     overwrite): the first asset's objects are removed, the foreign one is left alone, and the
     whole charge is refunded."""
     ids = iter(["first-asset", "second-asset"])
-    monkeypatch.setattr("genmedia.services.images.new_asset_id", lambda: next(ids))
+    monkeypatch.setattr("genmedia.services.generate_image.new_asset_id", lambda: next(ids))
     functions.provider(default="ok")
     client, user = functions.client("generate_image"), make_user()
     foreign = f"users/{user.uid}/assets/second-asset/original.png"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from google.cloud import firestore, storage
 
-from genmedia.store.records import Asset
+from genmedia.store.records import AssetRecord
 from tests.support.api import assert_problem, fields_of
 from tests.support.assets import (
     BASE_TIME,
@@ -56,11 +56,13 @@ PROMPTS = [
 class Library:
     owner: User
     stranger: User
-    active: list[Asset]  # what a default listing shows
-    deleted: list[Asset] = field(default_factory=list)  # soft-deleted, within retention
-    hidden: list[Asset] = field(default_factory=list)  # purged, pending, failed, the stranger's
+    active: list[AssetRecord]  # what a default listing shows
+    deleted: list[AssetRecord] = field(default_factory=list)  # soft-deleted, within retention
+    hidden: list[AssetRecord] = field(
+        default_factory=list
+    )  # purged, pending, failed, the stranger's
 
-    def order(self, assets: list[Asset], order_by: str | None = None) -> list[str]:
+    def order(self, assets: list[AssetRecord], order_by: str | None = None) -> list[str]:
         return listing_order(assets, descending=order_by != "create_time asc")
 
 
@@ -76,7 +78,7 @@ def library(make_user: Callable[..., User], db: firestore.Client) -> Library:
         for i, when in enumerate(spread_times(LISTED, ties=60))
     ]
 
-    def extra(k: int, **kwargs: Any) -> Asset:
+    def extra(k: int, **kwargs: Any) -> AssetRecord:
         return asset_record(owner.uid, BASE_TIME + timedelta(minutes=13 * k, seconds=30), **kwargs)
 
     removed = [deleted(extra(k, prompt=PROMPTS[k % 2], type=("image", "video")[k % 2]))
@@ -262,7 +264,7 @@ def test_paging_while_assets_are_created_and_deleted(
     to_delete = rng.sample([a.id for a in existing], 40)
     step = threading.Barrier(3)
     deleted_ids: list[str] = []
-    created: list[Asset] = []
+    created: list[AssetRecord] = []
     failures: list[str] = []
 
     def deleter() -> None:

@@ -7,20 +7,9 @@ import json
 import time
 from typing import Any
 
-import requests
+from tests.support.problems import assert_problem
 
-
-def assert_problem(resp: requests.Response, status: int, code: str) -> dict[str, Any]:
-    """An RFC 9457 problem with our members, never a stack trace or an HTML page."""
-    assert resp.status_code == status, resp.text
-    assert resp.headers["Content-Type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert body["title"] and body["detail"] and body["type"]
-    assert body["request_id"] == resp.headers["X-Request-ID"]
-    assert "Traceback" not in resp.text
-    return body
+__all__ = ["assert_problem", "fields_of", "forged_token"]
 
 
 def fields_of(problem: dict[str, Any]) -> set[str]:

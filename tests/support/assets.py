@@ -1,6 +1,6 @@
 """Assets for library, signing and access tests: seeded straight into Firestore, or generated.
 
-Seeding writes the same documents ``generate_image`` writes (``genmedia.store.records.Asset``,
+Seeding writes the same documents ``generate_image`` writes (``genmedia.store.records.AssetRecord``,
 search terms from ``genmedia.search``) with chosen create times, so list tests can use hundreds
 of assets without generating them. Tests that need real objects in the bucket (signing, delete,
 undelete) generate through the API instead.
@@ -19,7 +19,7 @@ from google.cloud import firestore, storage
 
 from genmedia import search
 from genmedia.store.assets import new_asset_id
-from genmedia.store.records import Asset, ObjectRef
+from genmedia.store.records import AssetRecord, ObjectRef
 from tests.support.harness import Gateway, User
 
 BASE_TIME = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -36,12 +36,12 @@ def asset_record(
     state: str = "ACTIVE",
     delete_time: datetime | None = None,
     purge_time: datetime | None = None,
-) -> Asset:
+) -> AssetRecord:
     """An asset document as ``generate_image`` stores it (its objects are not in the bucket)."""
     asset_id = new_asset_id()
     ext, content_type = ("mp4", "video/mp4") if type == "video" else ("png", "image/png")
     base = f"users/{owner_uid}/assets/{asset_id}"
-    return Asset(
+    return AssetRecord(
         id=asset_id,
         owner_uid=owner_uid,
         type=type,  # type: ignore[arg-type]
@@ -62,14 +62,14 @@ def asset_record(
     )
 
 
-def deleted(asset: Asset, *, purged: bool = False) -> Asset:
+def deleted(asset: AssetRecord, *, purged: bool = False) -> AssetRecord:
     """``asset`` soft-deleted an hour ago with 30 days' retention; ``purged``: 31 days ago."""
     when = datetime.now(UTC) - (timedelta(days=31) if purged else timedelta(hours=1))
     when = when.replace(microsecond=when.microsecond // 1000 * 1000)  # as the API shows it
     return replace(asset, state="DELETED", delete_time=when, purge_time=when + timedelta(days=30))
 
 
-def seed(db: firestore.Client, assets: Iterable[Asset]) -> list[Asset]:
+def seed(db: firestore.Client, assets: Iterable[AssetRecord]) -> list[AssetRecord]:
     """Write the documents in batches (one commit per 400)."""
     assets = list(assets)
     for start in range(0, len(assets), 400):
@@ -95,7 +95,7 @@ def spread_times(count: int, *, ties: int = 0, start: datetime = BASE_TIME) -> l
     return times
 
 
-def listing_order(assets: Iterable[Asset], *, descending: bool = True) -> list[str]:
+def listing_order(assets: Iterable[AssetRecord], *, descending: bool = True) -> list[str]:
     """Ids in the order the library lists them: create_time, then id as the tie-break."""
     ordered = sorted(assets, key=lambda a: (a.create_time, a.id), reverse=descending)
     return [a.id for a in ordered]

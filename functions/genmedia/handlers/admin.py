@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from genmedia.auth import authenticate, principal_of, require_role
-from genmedia.http import Request, Router
+from genmedia.bootstrap import deps
+from genmedia.handlers import function_router
+from genmedia.http import Request
 from genmedia.models import UpdateUserRequest, UserView
 from genmedia.services import admin
 
-router = Router("admin", authenticator=authenticate)
+router = function_router("admin")
 
 
 @router.route(
@@ -18,10 +19,10 @@ router = Router("admin", authenticator=authenticate)
     response_model=UserView,
     summary="A user's effective role and quota",
     errors=[403, 404],
+    roles=("admin",),
 )
 def get_user(req: Request) -> dict[str, Any]:
-    require_role(principal_of(req), "admin")
-    return admin.get_user(req.path_params["uid"])
+    return admin.get_user(deps(), req.path_params["uid"])
 
 
 @router.route(
@@ -33,8 +34,9 @@ def get_user(req: Request) -> dict[str, Any]:
     description="A null quota field removes that override. Lowering a role revokes the "
     "user's sessions so the old role stops working at once.",
     errors=[403, 404, 413, 415, 422],
+    roles=("admin",),
 )
 def update_user(req: Request) -> dict[str, Any]:
-    require_role(principal_of(req), "admin")
     body = req.json(UpdateUserRequest)
-    return admin.update_user(req.path_params["uid"], body)
+    quota = body.quota.model_dump(exclude_unset=True) if body.quota is not None else None
+    return admin.update_user(deps(), req.path_params["uid"], admin.UpdateUser(body.role, quota))

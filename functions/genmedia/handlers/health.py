@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from genmedia.bootstrap import deps
+from genmedia.handlers import function_router
 from genmedia.http import Request, Response, Router
 from genmedia.services import health
 
-router = Router("health")
+router = function_router("health", authenticated=False)
 
 
 @router.route("GET", "/v1/healthz", auth=False, summary="Liveness: the process is up")
@@ -17,9 +19,10 @@ def healthz(_: Request) -> dict[str, str]:
 
 
 def readyz(_: Request) -> Response:
-    report = health.readiness()
+    report = health.readiness(deps())
     ok = report["status"] == "ok"
-    return Response(report, status=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})
+    headers = {} if ok else {"Retry-After": "5"}
+    return Response(report, status=200 if ok else 503, headers=headers)
 
 
 def add_readiness(target: Router) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from genmedia.auth import authenticate, principal_of
-from genmedia.http import Request, Router
+from genmedia.bootstrap import deps
+from genmedia.handlers import function_router
+from genmedia.http import Request
+from genmedia.http.auth import principal_of
 from genmedia.models import Asset, DeleteAssetQuery, ListAssetsQuery, ListAssetsResponse, Usage
-from genmedia.services import library, softdelete
+from genmedia.services import library, library_trash
 
-router = Router("library", authenticator=authenticate)
+router = function_router("library")
 
 
 @router.route(
@@ -21,7 +23,16 @@ router = Router("library", authenticator=authenticate)
     errors=[422],
 )
 def list_assets(req: Request) -> dict[str, Any]:
-    return library.list_assets(principal_of(req), req.query(ListAssetsQuery))
+    query = req.query(ListAssetsQuery)
+    params = library.ListAssets(
+        page_size=query.page_size,
+        page_token=query.page_token,
+        type=query.type,
+        descending=query.order_by.endswith("desc"),
+        show_deleted=query.show_deleted,
+        q=query.q,
+    )
+    return library.list_assets(deps(), principal_of(req), params)
 
 
 @router.route(
@@ -33,7 +44,7 @@ def list_assets(req: Request) -> dict[str, Any]:
     errors=[404],
 )
 def get_asset(req: Request) -> dict[str, Any]:
-    return library.get_asset(principal_of(req), req.path_params["id"])
+    return library.get_asset(deps(), principal_of(req), req.path_params["id"])
 
 
 @router.route(
@@ -46,7 +57,8 @@ def get_asset(req: Request) -> dict[str, Any]:
 )
 def delete_asset(req: Request) -> dict[str, Any]:
     params = req.query(DeleteAssetQuery)
-    return softdelete.delete_asset(principal_of(req), req.path_params["id"], params.allow_missing)
+    asset_id = req.path_params["id"]
+    return library_trash.delete_asset(deps(), principal_of(req), asset_id, params.allow_missing)
 
 
 @router.route(
@@ -57,7 +69,7 @@ def delete_asset(req: Request) -> dict[str, Any]:
     errors=[404, 409],
 )
 def undelete_asset(req: Request) -> dict[str, Any]:
-    return softdelete.undelete_asset(principal_of(req), req.path_params["id"])
+    return library_trash.undelete_asset(deps(), principal_of(req), req.path_params["id"])
 
 
 @router.route(
@@ -67,4 +79,4 @@ def undelete_asset(req: Request) -> dict[str, Any]:
     summary="Your quotas, what you used this period, and this month's cost",
 )
 def usage(req: Request) -> dict[str, Any]:
-    return library.usage(principal_of(req))
+    return library.usage(deps(), principal_of(req))

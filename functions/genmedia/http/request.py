@@ -76,6 +76,7 @@ class Request:
         # Whatever the router's authenticator returned for routes with auth=True.
         self.principal: object | None = None
         self._body: bytes | None = None
+        self._parsed: dict[type[BaseModel], BaseModel] = {}
 
     def header(self, name: str) -> str | None:
         return self.flask.headers.get(name)
@@ -120,7 +121,15 @@ class Request:
             raise BadRequest("Malformed JSON: the body is not valid UTF-8") from None
 
     def json(self, model: type[M]) -> M:
-        """Parse the body as a JSON object and validate it strictly against ``model``."""
+        """Parse the body as a JSON object and validate it strictly against ``model`` (once:
+        the router and the handler may both ask)."""
+        parsed = self._parsed.get(model)
+        if parsed is None:
+            parsed = self._parsed[model] = self._validate(model)
+        assert isinstance(parsed, model)
+        return parsed
+
+    def _validate(self, model: type[M]) -> M:
         text = self._json_text()
         try:
             data = json.loads(text, parse_constant=_reject_constant)

@@ -19,22 +19,29 @@ import flask
 import pydantic_core
 from pydantic import BaseModel
 
-from genmedia.config import Settings, get_settings
+from genmedia import idempotency
+from genmedia.catalog import ID_PATTERN
+from genmedia.config import Settings
 from genmedia.errors import MethodNotAllowed, NotFound, PermissionDenied
 from genmedia.http import cors
-from genmedia.http.edge import Result, access_log, build_response
+from genmedia.http.auth import principal_of
+from genmedia.http.headers import error_headers
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, to_genmedia_error
 from genmedia.http.request import Request, Response
+from genmedia.http.responses import Result, access_log, build_response
 from genmedia.http.tracing import request_id_from, trace_from
 from genmedia.logging import LogContext, bound_context, configure_logging, get_logger, is_configured
+from genmedia.principal import Role, require_role
 
 HandlerResult = Response | Mapping[str, Any] | BaseModel
 Handler = Callable[[Request], HandlerResult]
 H = TypeVar("H", bound=Handler)
 Authenticator = Callable[[Request], object]
+GuardFactory = Callable[[], idempotency.IdempotencyGuard]
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 HEALTH_PATH = "/healthz"
-PARAM_VALUE_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+PARAM_VALUE_RE = re.compile(ID_PATTERN)
 ROUTE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _METHOD_ORDER = (*ROUTE_METHODS, "HEAD", "OPTIONS")
 _PARAM_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -59,6 +66,8 @@ class Route:
     errors: tuple[int, ...] = ()
     public: bool = True
     status: int = 200
+    roles: tuple[Role, ...] = ()  # empty: any authenticated caller
+    idempotent: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -91,18 +100,23 @@ def _health(_: Request) -> Mapping[str, Any]:
 class Router:
     """Routes for one function. ``authenticator``, when given, runs before every auth=True
     handler (raise Unauthenticated to refuse) and its result lands on ``Request.principal``;
-    without one, auth=True only documents the route and the handler must authenticate."""
+    without one, auth=True only documents the route and the handler must authenticate.
+    ``settings`` is the Settings, or how to get them at dispatch. Routes declared
+    ``idempotent`` run through the guard ``idempotency`` makes when an Idempotency-Key is sent.
+    """
 
     def __init__(
         self,
         function_name: str,
         *,
-        settings: Settings | None = None,
+        settings: Settings | Callable[[], Settings],
         authenticator: Authenticator | None = None,
+        idempotency: GuardFactory | None = None,
     ) -> None:
         self.function_name = function_name
         self._settings = settings
         self._authenticator = authenticator
+        self._idempotency = idempotency
         self._routes: list[Route] = []
         regex, names = compile_pattern(HEALTH_PATH)
         self._health = Route("GET", HEALTH_PATH, _health, function_name, regex, names, auth=False)
@@ -128,11 +142,19 @@ class Router:
         errors: Iterable[int] = (),
         public: bool = True,
         status: int = 200,
+        roles: Iterable[Role] = (),
+        idempotent: bool = False,
     ) -> Callable[[H], H]:
-        """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results."""
+        """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results.
+
+        ``roles`` limits the route to callers with one of them (checked before anything else
+        runs); ``idempotent`` makes an Idempotency-Key replay the first completed response.
+        """
         method = method.upper()
         if method not in ROUTE_METHODS:
             raise ValueError(f"unsupported route method {method!r}")
+        if idempotent and (request_model is None or self._idempotency is None):
+            raise ValueError("an idempotent route needs a request_model and an idempotency guard")
         regex, names = compile_pattern(pattern)
         if any(r.method == method and r.pattern == pattern for r in self._routes):
             raise ValueError(f"duplicate route {method} {pattern}")
@@ -141,7 +163,7 @@ class Router:
             route = Route(
                 method, pattern, handler, self.function_name, regex, names,
                 request_model, query_model, response_model, summary, description,
-                auth, tuple(sorted(set(errors))), public, status,
+                auth, tuple(sorted(set(errors))), public, status, tuple(roles), idempotent,
             )  # fmt: skip
             self._routes.append(route)
             # Literal segments beat parameters: /v1/assets/search before /v1/assets/{id}.
@@ -183,7 +205,37 @@ class Router:
         route, req.path_params = selected
         if route.auth and self._authenticator is not None:
             req.principal = self._authenticator(req)
+        if route.roles:
+            require_role(principal_of(req), *route.roles)
+        key = req.header(idempotency.HEADER) if route.idempotent else None
+        if key is not None:
+            return self._idempotent(route, req, key)
         return self._success(route, route.handler(req))
+
+    def _idempotent(self, route: Route, req: Request, key: str) -> Result:
+        """Run the handler at most once per (caller, key); later requests replay its response."""
+        assert self._idempotency is not None and route.request_model is not None
+        body = req.json(route.request_model)
+        fp = idempotency.fingerprint(req.method, req.path, body.model_dump(mode="json"))
+        live: list[Result] = []
+
+        def work() -> idempotency.StoredResponse:
+            result = self._success(route, route.handler(req))
+            live.append(result)
+            # RateLimit headers describe the moment of the first request, not the response.
+            kept = {
+                k: v for k, v in result.headers.items() if not k.lower().startswith("ratelimit")
+            }
+            text = result.body.decode() if result.body is not None else None
+            return idempotency.StoredResponse(result.status, text, kept)
+
+        stored, replayed = self._idempotency().run(principal_of(req).uid, key, fp, work)
+        if not replayed:
+            return live[0]
+        headers = {**stored.headers, REPLAYED_HEADER: "true"}
+        if not stored.body or stored.status in _NO_BODY_STATUSES:
+            return Result(stored.status, None, None, headers)
+        return Result(stored.status, stored.body.encode(), "application/json", headers)
 
     @staticmethod
     def _options(req: Request, allow: list[str], origins: tuple[str, ...]) -> Result:
@@ -213,7 +265,7 @@ class Router:
                 "unhandled %s in %s %s", type(exc).__name__, req.method, req.path, exc_info=exc
             )
         payload = pydantic_core.to_json(problem_body(err, req.request_id), fallback=str)
-        return Result(err.status, payload, PROBLEM_CONTENT_TYPE, dict(err.headers))
+        return Result(err.status, payload, PROBLEM_CONTENT_TYPE, error_headers(err))
 
     def dispatch(self, flask_request: flask.Request) -> flask.Response:
         """Turn any request into a response: routing, CORS, errors, headers, access log."""
@@ -234,7 +286,9 @@ class Router:
             req = Request(flask_request, request_id=request_id, trace=trace, max_body_bytes=0)
             origins: tuple[str, ...] = ()
             try:
-                settings = self._settings or get_settings()
+                settings = (
+                    self._settings if isinstance(self._settings, Settings) else self._settings()
+                )
                 if not is_configured():
                     # Safety net: without it, Python prints only WARNING+ as plain text.
                     configure_logging(self.function_name, settings.project_id, settings.log_level)

@@ -6,9 +6,8 @@ Google Gen AI SDK only when a Vertex provider makes its first call.
 
 from __future__ import annotations
 
+from genmedia.catalog import ASPECT_RATIOS, MAX_IMAGES_PER_REQUEST
 from genmedia.media.base import (
-    ASPECT_RATIOS,
-    MAX_IMAGES_PER_REQUEST,
     GeneratedImage,
     ImageProvider,
     ImageSpec,

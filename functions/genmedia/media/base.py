@@ -10,13 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from genmedia.catalog import ASPECT_RATIOS, MAX_IMAGES_PER_REQUEST, MAX_SEED
 from genmedia.errors import FieldError, InvalidArgument
-
-ASPECT_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
-
-# Imagen accepts at most four samples per request; the local provider keeps the same ceiling
-# so switching providers never changes which requests are valid.
-MAX_IMAGES_PER_REQUEST = 4
 
 
 def dimensions_for(aspect_ratio: str, long_side: int = 1024) -> tuple[int, int]:
@@ -59,8 +54,8 @@ class ImageSpec:
             problems.append(
                 FieldError("aspect_ratio", f"must be one of {', '.join(ASPECT_RATIOS)}")
             )
-        if self.seed is not None and not 0 <= self.seed <= 2**32 - 1:
-            problems.append(FieldError("seed", "must be between 0 and 4294967295"))
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            problems.append(FieldError("seed", f"must be between 0 and {MAX_SEED}"))
         if problems:
             raise InvalidArgument("Invalid image specification", errors=problems)
 

@@ -32,8 +32,6 @@ ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 ASPECT_TOLERANCE = 0.1
 
 _PNG_TRAILER = b"IEND\xaeB`\x82"
-_DEFAULT_CONCURRENCY = 2
-_gate = threading.BoundedSemaphore(_DEFAULT_CONCURRENCY)
 
 
 @dataclass(frozen=True)
@@ -47,15 +45,26 @@ class ProcessedImage:
     sha256: str
 
 
-def set_concurrency(limit: int) -> None:
-    """Bound how many images this instance decodes at once (each holds a few MB of pixels).
+class ImageProcessor:
+    """``process_image`` with a bound on how many images this instance decodes at once (each
+    holds a few MB of pixels); one per instance, built by the composition root."""
 
-    Calls already running keep the permit they took from the previous gate.
-    """
-    global _gate
-    if limit < 1:
-        raise ValueError("concurrency limit must be at least 1")
-    _gate = threading.BoundedSemaphore(limit)
+    def __init__(self, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency limit must be at least 1")
+        self._gate = threading.BoundedSemaphore(concurrency)
+
+    def process(
+        self,
+        data: bytes,
+        *,
+        expected_size: tuple[int, int] | None = None,
+        expected_aspect_ratio: str | None = None,
+    ) -> ProcessedImage:
+        with self._gate:
+            return process_image(
+                data, expected_size=expected_size, expected_aspect_ratio=expected_aspect_ratio
+            )
 
 
 def process_image(
@@ -72,9 +81,7 @@ def process_image(
     ``ProviderError``: a provider that returned garbage will not do better on a retry of
     the same bytes.
     """
-    gate = _gate
-    with gate:
-        return _process(data, expected_size, expected_aspect_ratio)
+    return _process(data, expected_size, expected_aspect_ratio)
 
 
 def _process(

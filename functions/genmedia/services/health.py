@@ -6,46 +6,40 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from genmedia.clients import firestore_client, tasks_client
-from genmedia.config import get_settings
-from genmedia.resilience import breaker_states
-from genmedia.storage import media_bucket
+if TYPE_CHECKING:
+    from genmedia.bootstrap import Deps
 
 TIMEOUT_S = 2.0
 _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="readyz")
 
 
-def _firestore() -> None:
-    firestore_client().collection("_health").document("ping").get(timeout=TIMEOUT_S, retry=None)
-
-
-def _storage() -> None:
-    if not media_bucket().exists(timeout=TIMEOUT_S, retry=None):
+def _storage(deps: Deps) -> None:
+    if not deps.bucket.exists(TIMEOUT_S):
         raise LookupError("media bucket missing")
 
 
-def _tasks() -> None:
-    settings = get_settings()
+def _tasks(deps: Deps) -> None:
+    settings = deps.settings
     parent = f"projects/{settings.project_id}/locations/{settings.tasks_location}"
-    pager = tasks_client().list_queues(
+    pager = deps.tasks().list_queues(
         request={"parent": parent, "page_size": 1}, timeout=TIMEOUT_S, retry=None
     )
     next(iter(pager.pages), None)
 
 
-CHECKS: dict[str, Callable[[], None]] = {
-    "firestore": _firestore,
+CHECKS: dict[str, Callable[[Deps], None]] = {
+    "firestore": lambda deps: deps.database.ping(TIMEOUT_S),
     "storage": _storage,
     "tasks": _tasks,
 }
 
 
-def _timed(check: Callable[[], None]) -> dict[str, Any]:
+def _timed(check: Callable[[Deps], None], deps: Deps) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        check()
+        check(deps)
         result: dict[str, Any] = {"status": "ok"}
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the class says why
         result = {"status": "error", "error": type(exc).__name__}
@@ -53,8 +47,8 @@ def _timed(check: Callable[[], None]) -> dict[str, Any]:
     return result
 
 
-def readiness() -> dict[str, Any]:
-    futures = {name: _pool.submit(_timed, check) for name, check in CHECKS.items()}
+def readiness(deps: Deps) -> dict[str, Any]:
+    futures = {name: _pool.submit(_timed, check, deps) for name, check in CHECKS.items()}
     results: dict[str, Any] = {}
     for name, future in futures.items():
         try:
@@ -65,5 +59,5 @@ def readiness() -> dict[str, Any]:
     return {
         "status": "ok" if ok else "unavailable",
         "dependencies": results,
-        "breakers": breaker_states(),
+        "breakers": deps.breakers.states(),
     }

@@ -1,40 +1,49 @@
-"""The asset library: list, get and usage (soft delete is in ``softdelete``)."""
+"""The asset library: list, get and usage (soft delete is in ``library_trash``)."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from genmedia import pagination, quotas, search
-from genmedia.auth import Principal
-from genmedia.clients import firestore_client
-from genmedia.config import get_settings
-from genmedia.models import ListAssetsQuery
+from genmedia.catalog import ID_RE
+from genmedia.principal import Principal
 from genmedia.services.access import is_purged, readable
-from genmedia.services.views import asset_view
-from genmedia.store.assets import AssetQuery, AssetRepository
-from genmedia.store.usage import UsageRepository
+from genmedia.services.views import asset_view, usage_view
+from genmedia.store.assets import AssetQuery
+
+if TYPE_CHECKING:
+    from genmedia.bootstrap import Deps
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
-ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-def list_assets(principal: Principal, params: ListAssetsQuery) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ListAssets:
+    page_size: int = 0  # 0: the default
+    page_token: str = ""
+    type: Literal["image", "video"] | None = None
+    descending: bool = True
+    show_deleted: bool = False
+    q: str | None = None
+
+
+def list_assets(deps: Deps, principal: Principal, params: ListAssets) -> dict[str, Any]:
     """One Firestore query per page; ``next_page_token`` is empty only at the end."""
     spec = AssetQuery(
         owner_uid=principal.uid,
         states=("ACTIVE", "DELETED") if params.show_deleted else ("ACTIVE",),
         type=params.type,
         term=search.query_term(params.q) if params.q is not None else None,
-        descending=params.order_by.endswith("desc"),
+        descending=params.descending,
     )
     query_fp = pagination.fingerprint(spec)
     size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     after = _cursor(params.page_token, query_fp) if params.page_token else None
-    rows = AssetRepository(firestore_client()).list_page(spec, size + 1, after)
+    rows = deps.database.assets.list_page(spec, size + 1, after)
     page, more = rows[:size], len(rows) > size
-    now = datetime.now(UTC)
+    now = deps.clock.now()
     token = ""
     if more:
         last = page[-1]
@@ -58,11 +67,12 @@ def _cursor(token: str, query_fp: str) -> tuple[datetime, str]:
     return after, asset_id
 
 
-def get_asset(principal: Principal, asset_id: str) -> dict[str, Any]:
-    asset = AssetRepository(firestore_client()).get(asset_id)
-    return asset_view(readable(asset, principal, datetime.now(UTC)))
+def get_asset(deps: Deps, principal: Principal, asset_id: str) -> dict[str, Any]:
+    asset = deps.database.assets.get(asset_id)
+    return asset_view(readable(asset, principal, deps.clock.now()))
 
 
-def usage(principal: Principal) -> dict[str, Any]:
-    stored, user = UsageRepository(firestore_client()).read_in(None, principal.uid)
-    return quotas.usage_view(stored, quotas.limits_for(get_settings(), user), datetime.now(UTC))
+def usage(deps: Deps, principal: Principal) -> dict[str, Any]:
+    stored, user = deps.database.usage.read_with_user(principal.uid)
+    limits = quotas.limits_for(deps.settings, user)
+    return usage_view(stored, limits, deps.clock.now())

@@ -1,14 +1,16 @@
-"""Stored records -> public API shapes."""
+"""Stored records -> the public API shapes (JSON-ready dicts)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from genmedia.quotas import money, rfc3339
-from genmedia.store.records import Asset
+from genmedia.formats import money, rfc3339
+from genmedia.quotas import Limits, periods, reset_times
+from genmedia.store.records import AssetRecord, UsageRecord
 
 
-def asset_view(asset: Asset) -> dict[str, Any]:
+def asset_view(asset: AssetRecord) -> dict[str, Any]:
     """The public asset (URLs come from issue_signed_url)."""
     original = asset.objects.get("original")
     thumb = asset.objects.get("thumbnail")
@@ -44,3 +46,22 @@ def asset_view(asset: Asset) -> dict[str, Any]:
     if asset.purge_time is not None:
         view["purge_time"] = rfc3339(asset.purge_time)
     return view
+
+
+def usage_view(usage: UsageRecord, limits: Limits, now: datetime) -> dict[str, Any]:
+    """The caller's view of their usage in the current periods."""
+    current = usage.current(*periods(now))
+    day_reset, month_reset = reset_times(now)
+    return {
+        "images": {
+            "used": current.images,
+            "limit": limits.images_per_day,
+            "reset_time": rfc3339(day_reset),
+        },
+        "videos": {
+            "used": current.videos,
+            "limit": limits.videos_per_month,
+            "reset_time": rfc3339(month_reset),
+        },
+        "cost_this_month": money(current.cost_micros),
+    }

@@ -1,11 +1,14 @@
-"""Firestore repositories returning typed records.
+"""Firestore, and nothing else touches it: one repository per collection, typed records.
 
-Collections (index needs are listed in infra/firestore-indexes.md for the Terraform issue):
-- ``assets/{asset_id}``: one generated image or video, owned by ``owner_uid``.
-- ``usage/{uid}``: the user's counters for the current day and month plus the rate-limit bucket,
-  all in one document so the charge transaction reads and writes exactly one usage document.
-- ``users/{uid}``: role mirror and per-user quota overrides (set by the admin function).
-- ``idempotency/{sha256(uid, key)}``: stored responses of POSTs sent with an Idempotency-Key;
-  ``expire_time`` is the TTL field.
-- ``moderation_events/{id}``: audit trail of blocked prompts.
+- ``assets/{asset_id}``: ``assets.AssetRepository``; created by generate_image, read and
+  trashed by library, read by issue_signed_url.
+- ``usage/{uid}``: ``usage.UsageRepository``; quota charges and refunds.
+- ``users/{uid}``: ``users.UserRepository``; role mirror and quota overrides (admin).
+- ``idempotency/{sha256(uid, key)}``: ``idempotency.IdempotencyRepository``; routes declared
+  idempotent.
+- ``moderation_events/{id}``: ``moderation.ModerationEventRepository``; blocked prompts.
+
+Records and their (de)serialisation are in ``records``; transactions run through
+``Database.transaction`` (``transactions.run_transaction``). Index needs are listed in
+infra/firestore-indexes.md.
 """

@@ -1,4 +1,4 @@
-"""Asset repository: ``assets/{asset_id}`` documents, owner-scoped reads."""
+"""``assets/{asset_id}``: one generated image or video, owned by ``owner_uid``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from genmedia.store.records import Asset
+from genmedia.store.records import AssetRecord
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -37,35 +37,44 @@ class AssetRepository:
         self.db = db
         self.collection = db.collection(COLLECTION)
 
-    def ref(self, asset_id: str) -> firestore.DocumentReference:
+    def _ref(self, asset_id: str) -> firestore.DocumentReference:
         return self.collection.document(asset_id)
 
-    def create_in(self, txn: firestore.Transaction, asset: Asset) -> None:
-        txn.create(self.ref(asset.id), asset.to_doc())
+    def create(self, txn: firestore.Transaction, asset: AssetRecord) -> None:
+        txn.create(self._ref(asset.id), asset.to_doc())
 
-    def get(self, asset_id: str) -> Asset | None:
-        snap = self.ref(asset_id).get()
-        return Asset.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+    def put(self, txn: firestore.Transaction, asset: AssetRecord) -> None:
+        txn.set(self._ref(asset.id), asset.to_doc())
 
-    def get_many(self, asset_ids: Iterable[str]) -> dict[str, Asset]:
+    def mark_failed(self, txn: firestore.Transaction, asset_ids: list[str], now: datetime) -> None:
+        for asset_id in asset_ids:
+            txn.update(self._ref(asset_id), {"state": "FAILED", "update_time": now})
+
+    def get(self, asset_id: str, txn: firestore.Transaction | None = None) -> AssetRecord | None:
+        snap = self._ref(asset_id).get(transaction=txn)
+        return AssetRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def get_many(self, asset_ids: Iterable[str]) -> dict[str, AssetRecord]:
         """One BatchGetDocuments call for any number of ids; missing ids are absent."""
-        refs = [self.ref(i) for i in dict.fromkeys(asset_ids)]
+        refs = [self._ref(i) for i in dict.fromkeys(asset_ids)]
         if not refs:
             return {}
         return {
-            s.id: Asset.from_doc(s.id, s.to_dict() or {}) for s in self.db.get_all(refs) if s.exists
+            s.id: AssetRecord.from_doc(s.id, s.to_dict() or {})
+            for s in self.db.get_all(refs)
+            if s.exists
         }
 
-    def update_many(self, updates: dict[str, dict[str, Any]]) -> None:
-        """Apply field updates to existing assets atomically (one commit)."""
+    def activate(self, assets: list[AssetRecord]) -> None:
+        """Store generated assets as ACTIVE with their objects, atomically (one commit)."""
         batch = self.db.batch()
-        for asset_id, fields in updates.items():
-            batch.update(self.ref(asset_id), fields)
+        for asset in assets:
+            batch.update(self._ref(asset.id), asset.activation_doc())
         batch.commit()
 
     def list_page(
         self, spec: AssetQuery, limit: int, after: tuple[datetime, str] | None
-    ) -> list[Asset]:
+    ) -> list[AssetRecord]:
         """One RunQuery: up to ``limit`` assets after the cursor (create_time, id)."""
         from google.cloud import firestore
         from google.cloud.firestore_v1.base_query import FieldFilter
@@ -84,4 +93,4 @@ class AssetRepository:
         query = query.order_by("__name__", direction=direction)
         if after is not None:
             query = query.start_after({"create_time": after[0], "__name__": after[1]})
-        return [Asset.from_doc(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]
+        return [AssetRecord.from_doc(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 AssetType = Literal["image", "video"]
 AssetState = Literal["PENDING", "ACTIVE", "FAILED", "DELETED"]
+IdempotencyState = Literal["IN_PROGRESS", "COMPLETED"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class ObjectRef:
 
 
 @dataclass(frozen=True)
-class Asset:
+class AssetRecord:
     id: str
     owner_uid: str
     type: AssetType
@@ -45,8 +46,17 @@ class Asset:
         doc.pop("id")
         return doc
 
+    def activation_doc(self) -> dict[str, Any]:
+        """The fields that turn a PENDING asset into this ACTIVE one."""
+        return {
+            "state": self.state,
+            "sha256": self.sha256,
+            "update_time": self.update_time,
+            "objects": {k: asdict(v) for k, v in self.objects.items()},
+        }
+
     @classmethod
-    def from_doc(cls, asset_id: str, doc: dict[str, Any]) -> Asset:
+    def from_doc(cls, asset_id: str, doc: dict[str, Any]) -> AssetRecord:
         known = {f.name for f in fields(cls)} - {"id"}
         data = {k: v for k, v in doc.items() if k in known}
         data["objects"] = {k: ObjectRef(**v) for k, v in (doc.get("objects") or {}).items()}
@@ -54,7 +64,7 @@ class Asset:
 
 
 @dataclass(frozen=True)
-class Usage:
+class UsageRecord:
     """Current-period counters; a period that has ended reads as zero."""
 
     day: str = ""  # UTC date the image counter belongs to, YYYY-MM-DD
@@ -65,10 +75,10 @@ class Usage:
     bucket_tokens: float | None = None  # None: a full bucket
     bucket_time: datetime | None = None
 
-    def current(self, day: str, month: str) -> Usage:
+    def current(self, day: str, month: str) -> UsageRecord:
         images = self.images if self.day == day else 0
         same_month = self.month == month
-        return Usage(
+        return UsageRecord(
             day,
             images,
             month,
@@ -82,7 +92,7 @@ class Usage:
         return asdict(self)
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any] | None) -> Usage:
+    def from_doc(cls, doc: dict[str, Any] | None) -> UsageRecord:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (doc or {}).items() if k in known})
 
@@ -108,3 +118,43 @@ class UserRecord:
             doc.get("role"),
             QuotaOverrides(quota.get("images_per_day"), quota.get("videos_per_month")),
         )
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """A claimed Idempotency-Key and, once completed, the response to replay."""
+
+    uid: str
+    fingerprint: str
+    state: IdempotencyState
+    create_time: datetime
+    lease_expire_time: datetime
+    expire_time: datetime  # the Firestore TTL field
+    status: int | None = None
+    body: str | None = None  # the response body exactly as sent
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != {}}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> IdempotencyRecord:
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in doc.items() if k in known}
+        data["headers"] = dict(data.get("headers") or {})
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ModerationEvent:
+    """A blocked text, kept for review in a restricted collection (never logged)."""
+
+    uid: str
+    reason: str
+    request_id: str
+    create_time: datetime
+    text: str
+    text_sha256: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,97 @@
+"""The media bucket in Cloud Storage: create-only uploads, cleanup, moves to and from trash.
+
+Objects live at ``users/{uid}/assets/{asset_id}/{variant}.{ext}`` and never change once written
+(``if_generation_match=0``), so a retried upload can never overwrite, and browsers may cache
+them for good. A soft-deleted asset's objects move under ``trash/``, where a bucket lifecycle
+rule deletes them after the retention period even if no purge job ever runs; undelete moves
+them back. Signed URLs are in ``genmedia.url_signer``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from genmedia.errors import Internal
+
+if TYPE_CHECKING:
+    import google.cloud.storage as gcs
+
+CACHE_CONTROL = "private, max-age=31536000, immutable"
+TRASH_PREFIX = "trash/"
+
+
+def object_path(uid: str, asset_id: str, variant: str, ext: str) -> str:
+    return f"users/{uid}/assets/{asset_id}/{variant}.{ext}"
+
+
+def trash_path(path: str) -> str:
+    return TRASH_PREFIX + path
+
+
+def _md5(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+
+
+class MediaBucket:
+    """Objects of the media bucket; the client is created on first use."""
+
+    def __init__(self, bucket: Callable[[], gcs.Bucket]) -> None:
+        self._bucket = bucket
+
+    @property
+    def bucket(self) -> gcs.Bucket:
+        return self._bucket()
+
+    def upload_create_only(self, path: str, data: bytes, content_type: str) -> None:
+        """Upload once; the library verifies the CRC32C and retries safely."""
+        from google.api_core import exceptions
+
+        blob = self.bucket.blob(path)
+        blob.cache_control = CACHE_CONTROL
+        try:
+            blob.upload_from_string(
+                data, content_type=content_type, if_generation_match=0, checksum="crc32c"
+            )
+        except exceptions.PreconditionFailed:
+            # Already there: our own earlier attempt succeeded unless the bytes differ.
+            existing = self.bucket.get_blob(path)
+            if existing is None or existing.md5_hash != _md5(data):
+                raise Internal("Object already exists with different content") from None
+
+    def delete_quietly(self, paths: list[str]) -> None:
+        """Best-effort cleanup after a failed generation (paths follow from the FAILED asset)."""
+        from google.api_core import exceptions
+
+        bucket = self.bucket
+        for path in paths:
+            try:
+                bucket.blob(path).delete()
+            except exceptions.GoogleAPICallError:
+                continue
+
+    def move_objects(self, moves: list[tuple[str, str]]) -> None:
+        """Move objects within the bucket; safe to repeat after a partial failure.
+
+        Each copy is create-only and the source is deleted only once the copy exists, so an object
+        is never lost and a retry finishes what an earlier attempt started.
+        """
+        from google.api_core import exceptions
+
+        bucket = self.bucket
+        for source, target in moves:
+            blob = bucket.get_blob(source)
+            if blob is None:
+                continue  # moved by an earlier attempt
+            try:
+                bucket.copy_blob(blob, bucket, target, if_generation_match=0)
+            except exceptions.PreconditionFailed:
+                existing = bucket.get_blob(target)
+                if existing is None or existing.md5_hash != blob.md5_hash:
+                    raise Internal("Object move target exists with different content") from None
+            blob.delete(if_generation_match=blob.generation)
+
+    def exists(self, timeout_s: float) -> bool:
+        return bool(self.bucket.exists(timeout=timeout_s, retry=None))

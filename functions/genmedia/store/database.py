@@ -1,0 +1,62 @@
+"""The Firestore database as the services see it: one repository per collection, and
+transactions through ``transaction(work)``.
+
+Built once per instance by the composition root; the Firestore client itself is created on
+first use. Unit tests use an in-memory double with the same attributes (tests/fakes/store.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from genmedia.store.assets import AssetRepository
+from genmedia.store.idempotency import IdempotencyRepository
+from genmedia.store.moderation import ModerationEventRepository
+from genmedia.store.transactions import run_transaction
+from genmedia.store.usage import UsageRepository
+from genmedia.store.users import UserRepository
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+T = TypeVar("T")
+HEALTH_DOCUMENT = ("_health", "ping")
+
+
+class Database:
+    def __init__(self, client: Callable[[], firestore.Client]) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> firestore.Client:
+        return self._client()
+
+    @functools.cached_property
+    def assets(self) -> AssetRepository:
+        return AssetRepository(self.client)
+
+    @functools.cached_property
+    def usage(self) -> UsageRepository:
+        return UsageRepository(self.client)
+
+    @functools.cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.client)
+
+    @functools.cached_property
+    def idempotency(self) -> IdempotencyRepository:
+        return IdempotencyRepository(self.client)
+
+    @functools.cached_property
+    def moderation_events(self) -> ModerationEventRepository:
+        return ModerationEventRepository(self.client)
+
+    def transaction(self, work: Callable[[firestore.Transaction], T]) -> T:
+        return run_transaction(self.client, work)
+
+    def ping(self, timeout_s: float) -> None:
+        """One read that answers whether Firestore is reachable (readiness)."""
+        collection, doc = HEALTH_DOCUMENT
+        self.client.collection(collection).document(doc).get(timeout=timeout_s, retry=None)

@@ -1,0 +1,30 @@
+"""``users/{uid}``: role mirror and per-user quota overrides (set by the admin function)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from genmedia.store.records import UserRecord
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+COLLECTION = "users"
+
+
+class UserRepository:
+    def __init__(self, db: firestore.Client) -> None:
+        self.db = db
+
+    def _ref(self, uid: str) -> firestore.DocumentReference:
+        return self.db.collection(COLLECTION).document(uid)
+
+    def get(self, uid: str) -> UserRecord:
+        snap = self._ref(uid).get()
+        return UserRecord.from_doc(uid, snap.to_dict() if snap.exists else None)
+
+    def merge(self, uid: str, fields: dict[str, Any]) -> UserRecord:
+        """Merge ``fields`` into ``users/{uid}`` and return the stored record."""
+        ref = self._ref(uid)
+        ref.set(fields, merge=True)
+        return UserRecord.from_doc(uid, ref.get().to_dict())

@@ -1,0 +1,189 @@
+"""An in-memory double of ``genmedia.store.database.Database`` for service unit tests.
+
+Same repositories and methods as the Firestore ones, over dicts. ``transaction`` serialises
+callers with one lock and rolls every change back when the work raises, which is what the
+services rely on Firestore transactions for.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from genmedia.store.assets import AssetQuery
+from genmedia.store.records import (
+    AssetRecord,
+    IdempotencyRecord,
+    ModerationEvent,
+    UsageRecord,
+    UserRecord,
+)
+
+T = TypeVar("T")
+
+
+class Conflict(Exception):
+    """What a create-only write of an existing document fails with."""
+
+
+class _State:
+    def __init__(self) -> None:
+        self.assets: dict[str, AssetRecord] = {}
+        self.usage: dict[str, UsageRecord] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.idempotency: dict[str, tuple[IdempotencyRecord, datetime]] = {}
+        self.moderation_events: list[ModerationEvent] = []
+        self.writes = 0  # a logical clock for update times
+
+    def stamp(self) -> datetime:
+        self.writes += 1
+        return datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=self.writes)
+
+
+class FakeAssets:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def create(self, txn: object, asset: AssetRecord) -> None:
+        if asset.id in self.s.assets:
+            raise Conflict(asset.id)
+        self.s.assets[asset.id] = asset
+
+    def put(self, txn: object, asset: AssetRecord) -> None:
+        self.s.assets[asset.id] = asset
+
+    def mark_failed(self, txn: object, asset_ids: list[str], now: datetime) -> None:
+        for i in asset_ids:
+            self.s.assets[i] = replace(self.s.assets[i], state="FAILED", update_time=now)
+
+    def get(self, asset_id: str, txn: object = None) -> AssetRecord | None:
+        return self.s.assets.get(asset_id)
+
+    def get_many(self, asset_ids: Iterable[str]) -> dict[str, AssetRecord]:
+        return {i: self.s.assets[i] for i in dict.fromkeys(asset_ids) if i in self.s.assets}
+
+    def activate(self, assets: list[AssetRecord]) -> None:
+        for asset in assets:
+            stored = self.s.assets[asset.id]
+            self.s.assets[asset.id] = replace(
+                stored,
+                state=asset.state,
+                sha256=asset.sha256,
+                update_time=asset.update_time,
+                objects=asset.objects,
+            )
+
+    def list_page(
+        self, spec: AssetQuery, limit: int, after: tuple[datetime, str] | None
+    ) -> list[AssetRecord]:
+        rows = [
+            a
+            for a in self.s.assets.values()
+            if a.owner_uid == spec.owner_uid
+            and a.state in spec.states
+            and (spec.type is None or a.type == spec.type)
+            and (spec.term is None or spec.term in a.search_terms)
+        ]
+        rows.sort(key=lambda a: (a.create_time, a.id), reverse=spec.descending)
+        if after is not None:
+            if spec.descending:
+                rows = [a for a in rows if (a.create_time, a.id) < after]
+            else:
+                rows = [a for a in rows if (a.create_time, a.id) > after]
+        return rows[:limit]
+
+
+class FakeUsage:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def read_with_user(self, uid: str, txn: object = None) -> tuple[UsageRecord, UserRecord]:
+        return self.s.usage.get(uid, UsageRecord()), UserRecord.from_doc(uid, self.s.users.get(uid))
+
+    def put(self, txn: object, uid: str, usage: UsageRecord) -> None:
+        self.s.usage[uid] = usage
+
+
+class FakeUsers:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def get(self, uid: str) -> UserRecord:
+        return UserRecord.from_doc(uid, self.s.users.get(uid))
+
+    def merge(self, uid: str, fields: dict[str, Any]) -> UserRecord:
+        doc = self.s.users.setdefault(uid, {})
+        for key, value in fields.items():
+            if isinstance(value, dict) and isinstance(doc.get(key), dict):
+                doc[key] = {**doc[key], **value}  # Firestore merges nested maps too
+            else:
+                doc[key] = value
+        return self.get(uid)
+
+
+class FakeIdempotency:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def create(self, doc_id: str, record: IdempotencyRecord) -> bool:
+        if doc_id in self.s.idempotency:
+            return False
+        self.s.idempotency[doc_id] = (record, self.s.stamp())
+        return True
+
+    def get(self, doc_id: str) -> tuple[IdempotencyRecord, datetime] | None:
+        return self.s.idempotency.get(doc_id)
+
+    def replace(self, doc_id: str, record: IdempotencyRecord, unchanged_since: datetime) -> bool:
+        found = self.s.idempotency.get(doc_id)
+        if found is None or found[1] != unchanged_since:
+            return False
+        self.s.idempotency[doc_id] = (record, self.s.stamp())
+        return True
+
+    def complete(self, doc_id: str, status: int, body: str, headers: dict[str, str]) -> None:
+        record, _ = self.s.idempotency[doc_id]
+        done = replace(record, state="COMPLETED", status=status, body=body, headers=headers)
+        self.s.idempotency[doc_id] = (done, self.s.stamp())
+
+    def delete(self, doc_id: str) -> None:
+        self.s.idempotency.pop(doc_id, None)
+
+
+class FakeModerationEvents:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, event: ModerationEvent) -> None:
+        self.s.moderation_events.append(event)
+
+
+class InMemoryDatabase:
+    def __init__(self) -> None:
+        self.state = _State()
+        self._lock = threading.RLock()
+        self.assets = FakeAssets(self.state)
+        self.usage = FakeUsage(self.state)
+        self.users = FakeUsers(self.state)
+        self.idempotency = FakeIdempotency(self.state)
+        self.moderation_events = FakeModerationEvents(self.state)
+        self.transactions = 0
+        self.reachable = True
+
+    def transaction(self, work: Callable[[object], T]) -> T:
+        with self._lock:
+            self.transactions += 1
+            saved = copy.deepcopy(vars(self.state))
+            try:
+                return work(object())
+            except BaseException:
+                vars(self.state).update(saved)
+                raise
+
+    def ping(self, timeout_s: float) -> None:
+        if not self.reachable:
+            raise ConnectionError("firestore unreachable")

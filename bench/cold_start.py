@@ -265,8 +265,7 @@ def collect_import_times(stack: Stack, user: BenchUser) -> dict[str, list[Entry]
 def print_import_times(profile: dict[str, list[Entry]]) -> None:
     print(
         "\nimport times, lazy path (-X importtime, one run each; it adds its own overhead;"
-        "\na module loaded with importlib.import_module, as main.py loads its handler module,"
-        " has no line of its own: its imports show at depth 0)"
+        "\nmodules imported inside an entry point's body show at depth 0)"
     )
     for title, entries in profile.items():
         if title != "eager":

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from genmedia.catalog import ID_PATTERN, MAX_IMAGES_PER_REQUEST, MAX_SEED, AspectRatio, Variant
 from genmedia.http import ApiModel
 from genmedia.principal import Role
+from genmedia.text import visible
 
 ImageModel = Literal[
     "imagen-4.0-generate-001",
@@ -28,11 +29,12 @@ class GenerateImagesRequest(ApiModel):
     style: str | None = Field(None, min_length=1, max_length=100)
     model: ImageModel | None = Field(None, description="Imagen model; default per deployment.")
 
-    @field_validator("prompt")
+    @field_validator("prompt", "style")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain non-whitespace characters")
+    def _not_blank(cls, value: str | None) -> str | None:
+        # Invisible characters (zero-width space, word joiner...) do not make a prompt.
+        if value is not None and not visible(value).strip():
+            raise ValueError("must contain visible, non-whitespace characters")
         return value
 
 

@@ -1,18 +1,21 @@
 """Input moderation: a pluggable check before any charge or provider call.
 
-The default checker is a configurable denylist matched on whole words after Unicode and case
-normalisation. Blocked prompts are answered 422 CONTENT_BLOCKED and recorded for audit in
-``moderation_events`` (the prompt is kept there, in a restricted collection, never in logs).
+The default checker is a configurable denylist matched on whole words of the text's skeleton
+(``genmedia.text``: invisible characters dropped, accents removed, lookalike letters folded to
+Latin), and again with runs of single letters joined, so ``c.s.a.m`` and ``c s a m`` count as
+the word they spell. Terms go through the same normalisation. Blocked prompts are answered
+422 CONTENT_BLOCKED and recorded for audit in ``moderation_events`` (the prompt is kept there,
+in a restricted collection, never in logs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from genmedia import text as text_forms
 from genmedia.errors import ContentBlocked
 from genmedia.store.moderation import ModerationEventRepository
 from genmedia.store.records import ModerationEvent
@@ -21,19 +24,30 @@ from genmedia.store.records import ModerationEvent
 Checker = Callable[[str], str | None]
 
 
-def normalise(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    # Underscores separate words too, or "bad_word" would slip past a whole-word match.
-    return " ".join(re.findall(r"[^\W_]+", folded))
+# Two or more one-character words in a row: "c s a m", from "c.s.a.m" or "c-s-a-m".
+_SPELLED_OUT = re.compile(r"\b\w(?: \w\b)+")
+
+
+def forms(text: str) -> list[str]:
+    """What a text is matched as: its skeleton, and the skeleton with spelled-out runs joined."""
+    clean = text_forms.skeleton(text)
+    joined = _SPELLED_OUT.sub(lambda m: m.group(0).replace(" ", ""), clean)
+    return [clean] if joined == clean else [clean, joined]
 
 
 def denylist_checker(terms: Iterable[str]) -> Checker:
-    patterns = [(t, re.compile(rf"\b{re.escape(normalise(t))}\b")) for t in terms if normalise(t)]
+    skeletons = [(t, text_forms.skeleton(t)) for t in terms]
+    patterns = [(t, re.compile(rf"\b{re.escape(form)}\b")) for t, form in skeletons if form]
 
     def check(text: str) -> str | None:
-        clean = normalise(text)
+        candidates = forms(text)
         return next(
-            (f"denylist:{term}" for term, pattern in patterns if pattern.search(clean)), None
+            (
+                f"denylist:{term}"
+                for term, pattern in patterns
+                if any(pattern.search(c) for c in candidates)
+            ),
+            None,
         )
 
     return check

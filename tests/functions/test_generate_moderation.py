@@ -22,6 +22,15 @@ BLOCKED = {
         "denylist:forbidden fruit",
     ),
     "style": ({"prompt": "an orchard", "style": "Forbidden. Fruit!"}, "denylist:forbidden fruit"),
+    "zero-width prompt": ({"prompt": "a dragon\u200bfire"}, "denylist:dragonfire"),
+    "lookalike negative prompt": (
+        {"prompt": "an orchard", "negative_prompt": "f\u043erbidden fruit"},  # Cyrillic o
+        "denylist:forbidden fruit",
+    ),
+    "spelled-out style": (
+        {"prompt": "an orchard", "style": "d.r.a.g.o.n.f.i.r.e"},
+        "denylist:dragonfire",
+    ),
 }
 
 
@@ -62,3 +71,15 @@ def test_words_merely_containing_a_term_pass(
     assert response.status_code == 200
     assert provider.calls == 1
     assert emulators.docs("moderation_events") == []
+
+
+@pytest.mark.parametrize("prompt", ["\u200b\u2060", " \u00ad ", "\ufeff\t"])
+def test_prompts_of_invisible_characters_only_are_422_and_not_charged(
+    moderated: Any, problem: Any, emulators: Any, make_user: Any, prompt: str
+) -> None:
+    provider = moderated.provider()
+    user = make_user()
+    response = moderated.generate(moderated.client("generate_image"), user, {"prompt": prompt})
+    body = problem(response, 422, "INVALID_ARGUMENT")
+    assert [e["field"] for e in body["errors"]] == ["prompt"]
+    assert provider.calls == 0 and emulators.usage(user.uid) is None

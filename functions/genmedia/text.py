@@ -1,0 +1,52 @@
+"""Text normalisation shared by validation, search and moderation.
+
+- ``visible``: NFKC, without format characters (Unicode category Cf: zero-width space and
+  joiner, word joiner, soft hyphen, bidi controls), which render as nothing but split words.
+- ``words``: the case-folded words of the visible text (underscores separate words too).
+- ``skeleton``: what moderation matches on: the visible text with accents removed and every
+  letter that looks like a Latin letter or digit replaced by it (the confusables data of
+  Unicode TR39, from ``confusable-homoglyphs``), so ``\u0441s\u0430m`` with Cyrillic
+  letters reads ``csam``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def visible(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(visible(text).casefold())
+
+
+def skeleton(text: str) -> str:
+    """The lookalike-folded words of ``text`` joined by single spaces."""
+    table = _latin_lookalikes()
+    decomposed = unicodedata.normalize("NFD", visible(text).casefold())
+    plain = "".join(table.get(c, c) for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(_WORD.findall(plain.casefold()))
+
+
+@functools.cache
+def _latin_lookalikes() -> dict[str, str]:
+    """Non-ASCII character -> the ASCII letter (or digit) it is confusable with."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    table: dict[str, str] = {}
+    for char, homoglyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        ascii_twins = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii()]
+        # Letters before digits: Cyrillic O (U+041E) reads as the letter, not zero.
+        ascii_twins = sorted((c for c in ascii_twins if c.isalnum()), key=str.isdigit)
+        if ascii_twins:
+            table[char] = ascii_twins[0].casefold()
+    return table

@@ -17,7 +17,8 @@ locals {
       "identitytoolkit.googleapis.com", # Firebase Auth: revocation checks, custom claims
       "logging.googleapis.com",
       "monitoring.googleapis.com",
-      "run.googleapis.com", # gen2 functions run as Cloud Run services
+      "run.googleapis.com",           # gen2 functions run as Cloud Run services
+      "secretmanager.googleapis.com", # the page-token signing key
       "storage.googleapis.com",
     ],
     var.image_provider == "vertex" ? ["aiplatform.googleapis.com"] : [],

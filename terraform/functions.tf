@@ -12,13 +12,14 @@
 #   bucket_probe / queue_probe   bucket metadata / list queues, for readiness (/v1/readyz, and
 #                                the per-instance /readyz on a function's own URL)
 #   enqueue                      add tasks to video-jobs with an OIDC token for the invoker
+#   page_tokens                  read the page-token signing key (secrets.tf)
 
 locals {
   function_specs = {
     health           = { memory = "512Mi", concurrency = 40, max_instances = 5, timeout_s = 30, access = ["firestore_read", "bucket_probe", "queue_probe"] }
     generate_image   = { memory = "1Gi", concurrency = 8, max_instances = 20, timeout_s = 120, access = ["firestore", "auth_read", "media_write", "media_read", "media_delete", "vertex", "bucket_probe", "queue_probe"] }
     issue_signed_url = { memory = "512Mi", concurrency = 40, max_instances = 10, timeout_s = 30, access = ["firestore_read", "auth_read", "media_read", "sign_urls"] }
-    library          = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore", "auth_read", "media_read", "media_write", "media_delete", "media_trash"] }
+    library          = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore", "auth_read", "media_read", "media_write", "media_delete", "media_trash", "page_tokens"] }
     admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin"] }
   }
 
@@ -37,7 +38,7 @@ locals {
   # Every variable functions/genmedia/config.py reads, from the variables. Emulator and test-fake
   # variables are deliberately absent: config.py refuses to start with them on Cloud Run.
   common_env = {
-    GOOGLE_CLOUD_PROJECT               = var.project_id
+    GOOGLE_CLOUD_PROJECT = var.project_id
     # generate_image gets its response's URLs from issue_signed_url through the public API.
     GENMEDIA_PUBLIC_BASE_URL           = "https://${var.domain}"
     GENMEDIA_REGION                    = var.region
@@ -109,6 +110,16 @@ resource "google_cloudfunctions2_function" "fn" {
         GENMEDIA_SIGNING_SERVICE_ACCOUNT = google_service_account.function[each.key].email
       } : {},
     )
+
+    dynamic "secret_environment_variables" {
+      for_each = contains(each.value.access, "page_tokens") ? local.page_token_secrets : {}
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = google_secret_manager_secret.page_token_key.secret_id
+        version    = secret_environment_variables.value
+      }
+    }
   }
 
   lifecycle {
@@ -136,5 +147,7 @@ resource "google_cloudfunctions2_function" "fn" {
     google_project_iam_member.builder_logs,
     google_project_iam_member.builder_sources,
     google_artifact_registry_repository_iam_member.builder,
+    google_secret_manager_secret_iam_member.page_token_reader,
+    google_secret_manager_secret_version.page_token_key,
   ]
 }

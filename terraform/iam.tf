@@ -51,7 +51,7 @@ locals {
   }
 
   # sign_urls and enqueue are granted on a service account / the queue below.
-  known_capabilities = concat(keys(local.project_capabilities), keys(local.media_capabilities), ["sign_urls", "enqueue"])
+  known_capabilities = concat(keys(local.project_capabilities), keys(local.media_capabilities), ["sign_urls", "enqueue", "page_tokens"])
 
   grants = flatten([
     for fn, cfg in local.functions : [for cap in cfg.access : { fn = fn, cap = cap }]

@@ -169,6 +169,16 @@ variable "signed_url_ttl_seconds" {
   }
 }
 
+variable "page_token_previous_version" {
+  description = "During a page-token key rotation, the Secret Manager version that was current: still accepted for verification (secrets.tf). null outside a rotation."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.page_token_previous_version == null || can(regex("^[0-9]+$", var.page_token_previous_version))
+    error_message = "page_token_previous_version must be a version number, e.g. \"3\"."
+  }
+}
+
 variable "signed_url_cache" {
   description = "Per-instance reuse of signed URLs (signing.py): window cap in seconds and LRU size; null keeps the code's defaults."
   type = object({

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -33,6 +33,9 @@ TEST_ONLY_VARS: tuple[str, ...] = (
     "GENMEDIA_VERTEX_BASE_URL",
     "GENMEDIA_LOCAL_SIGNING_KEY_FILE",
 )
+# Signs page tokens outside the cloud when no key is configured; production refuses it.
+DEV_PAGE_TOKEN_KEY = "genmedia-local-development-page-token-key"  # noqa: S105 - not a secret
+MIN_KEY_LENGTH = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOCATION_RE = re.compile(r"^(global|[a-z]+(-[a-z]+)+\d+)$")
 _PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,99}$")
@@ -86,6 +89,8 @@ class Settings:
     storage_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
     cloud_tasks_emulator_host: str | None = None
+    # Page-token HMAC keys: the current one signs, every one verifies (rotation). Never printed.
+    page_token_keys: tuple[str, ...] = field(default=(DEV_PAGE_TOKEN_KEY,), repr=False)
 
     @property
     def running_in_cloud(self) -> bool:
@@ -233,6 +238,21 @@ def _optional_email(reader: _Reader, name: str) -> str | None:
     return value
 
 
+def _page_token_keys(reader: _Reader, in_cloud: bool) -> tuple[str, ...]:
+    keys: list[str] = []
+    for name in ("GENMEDIA_PAGE_TOKEN_KEY", "GENMEDIA_PAGE_TOKEN_KEY_PREVIOUS"):
+        value = reader.opt(name)
+        if value is not None and len(value) < MIN_KEY_LENGTH:
+            reader.problems.append(f"{name} must be at least {MIN_KEY_LENGTH} characters")
+        elif value is not None:
+            keys.append(value)
+    if reader.opt("GENMEDIA_PAGE_TOKEN_KEY") is None:
+        if in_cloud:
+            reader.problems.append("GENMEDIA_PAGE_TOKEN_KEY is required on Cloud Run/Functions")
+        keys.insert(0, DEV_PAGE_TOKEN_KEY)
+    return tuple(keys)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build and validate settings from ``env``; raise one ConfigError listing every problem."""
     r = _Reader(env)
@@ -276,6 +296,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         storage_emulator_host=r.opt("STORAGE_EMULATOR_HOST"),
         firebase_auth_emulator_host=r.opt("FIREBASE_AUTH_EMULATOR_HOST"),
         cloud_tasks_emulator_host=r.opt("CLOUD_TASKS_EMULATOR_HOST"),
+        page_token_keys=_page_token_keys(r, k_service is not None),
     )
     if r.problems:
         raise ConfigError(r.problems)

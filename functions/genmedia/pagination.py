@@ -1,9 +1,11 @@
 """Opaque page tokens for cursor-based lists (AIP-158).
 
-A token carries the last item's sort key and a fingerprint of the query it belongs to, with a
-checksum over both: a token that fails to decode, was edited, or is replayed against a
-different query is rejected with 422. Tokens are not secrets; authorisation never depends on
-them, since every page query is scoped to the caller.
+A token carries the last item's sort key and a fingerprint of the query it belongs to, signed
+with HMAC-SHA256 under a server key (``GENMEDIA_PAGE_TOKEN_KEY``; during a rotation the previous
+key, ``GENMEDIA_PAGE_TOKEN_KEY_PREVIOUS``, is still accepted). A token that fails to decode,
+was edited, or is replayed against a different query is rejected with 422. Authorisation never
+depends on tokens (every page query is scoped to the caller); the signature keeps clients from
+steering the cursor to values the server never issued.
 """
 
 from __future__ import annotations
@@ -11,25 +13,29 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from genmedia.errors import FieldError, InvalidArgument
 
-_VERSION = 1
+_VERSION = 2
+_MAC_CHARS = 43  # unpadded base64url of 32 bytes
 
 
 def fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _checksum(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()[:16]
+def _mac(key: str, body: str) -> str:
+    digest = hmac.new(key.encode(), body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def encode(query_fp: str, cursor: list[Any]) -> str:
+def encode(query_fp: str, cursor: list[Any], key: str) -> str:
     body = json.dumps({"v": _VERSION, "f": query_fp, "c": cursor}, separators=(",", ":"))
-    raw = f"{body}|{_checksum(body)}".encode()
+    raw = f"{body}|{_mac(key, body)}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -40,20 +46,22 @@ def invalid_token() -> InvalidArgument:
     )
 
 
-def decode(token: str, query_fp: str) -> list[Any]:
+def decode(token: str, query_fp: str, keys: Sequence[str]) -> list[Any]:
+    """The cursor of a token signed with one of ``keys`` for this query; else 422."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        body, _, check = raw.rpartition("|")
-        data = json.loads(body)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid_token() from None
-    if check != _checksum(body) or not isinstance(data, dict):
+    body, _, mac = raw.rpartition("|")
+    if len(mac) != _MAC_CHARS or not any(hmac.compare_digest(mac, _mac(k, body)) for k in keys):
         raise invalid_token()
-    if (
-        data.get("v") != _VERSION
-        or data.get("f") != query_fp
-        or not isinstance(data.get("c"), list)
-    ):
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise invalid_token() from None
+    if not isinstance(data, dict) or data.get("v") != _VERSION or data.get("f") != query_fp:
         raise invalid_token()
-    cursor: list[Any] = data["c"]
+    cursor = data.get("c")
+    if not isinstance(cursor, list):
+        raise invalid_token()
     return cursor

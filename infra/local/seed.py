@@ -1,4 +1,5 @@
-"""Start-up state of the local stack: buckets, the local signing key, the demo user."""
+"""Start-up state of the local stack: buckets, the local signing and page-token keys, the
+demo user."""
 
 from __future__ import annotations
 
@@ -23,6 +24,18 @@ def media_bucket(project_id: str) -> str:
 
 def buckets(project_id: str) -> list[str]:
     return [media_bucket(project_id)]
+
+
+def page_token_key(path: Path) -> str:
+    """The stack's page-token HMAC key (Secret Manager in production): made once per state
+    directory, so tokens survive a restart and no published default key is ever in use."""
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def ensure_signing_key(path: Path, project_id: str) -> None:

@@ -142,6 +142,9 @@ class Stack:
                 "GENMEDIA_MEDIA_BUCKET": seed.media_bucket(self.options.project_id),
                 "GENMEDIA_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
                 "GENMEDIA_LOCAL_SIGNING_KEY_FILE": str(self.options.state_dir / "signing-key.json"),
+                "GENMEDIA_PAGE_TOKEN_KEY": seed.page_token_key(
+                    self.options.state_dir / "page-token-key"
+                ),
                 "GENMEDIA_PUBLIC_BASE_URL": f"http://{HOST}:{self.ports['gateway']}",
             }
         )

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from google.cloud import firestore, storage
 
+from genmedia.config import DEV_PAGE_TOKEN_KEY
 from genmedia.store.records import AssetRecord
 from tests.support.api import assert_problem, fields_of
 from tests.support.assets import (
@@ -329,14 +330,14 @@ def _flip(token: str) -> str:
     return token[:i] + ("B" if token[i] != "B" else "C") + token[i + 1 :]
 
 
-def _reencoded(token: str, cursor: object) -> str:
-    """The token with its cursor replaced and its checksum recomputed, as a client who read
-    the (plain base64 JSON) token could do: still has to be refused as a bad token."""
+def _reencoded(token: str, cursor: object, key: str = DEV_PAGE_TOKEN_KEY) -> str:
+    """The token with its cursor replaced and signed again with a key a client could know
+    (the published development key, or one of its own): has to be refused as a bad token."""
     from genmedia import pagination
 
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
     body = json.loads(raw.rpartition("|")[0])
-    return pagination.encode(body["f"], cursor)  # type: ignore[arg-type]
+    return pagination.encode(body["f"], cursor, key)  # type: ignore[arg-type]
 
 
 TAMPERED: list[tuple[str, Callable[[str], str]]] = [
@@ -351,6 +352,10 @@ TAMPERED: list[tuple[str, Callable[[str], str]]] = [
     ("cursor too short", lambda t: _reencoded(t, ["2025-03-01T12:00:00+00:00"])),
     ("cursor of numbers", lambda t: _reencoded(t, [1, 2])),
     ("cursor id with a slash", lambda t: _reencoded(t, ["2025-03-01T12:00:00+00:00", "a/b"])),
+    ("same cursor, own key", lambda t: _reencoded(t, ["2025-03-01T12:00:00+00:00", "a"], "k" * 32)),
+    ("calendar edge", lambda t: _reencoded(t, ["9999-12-31T23:59:59.999999-14:00", "abc"])),
+    # The stack signs with a key of its own, as production does, never the published default.
+    ("valid cursor, dev key", lambda t: _reencoded(t, ["2025-03-01T12:00:00+00:00", "abc"])),
 ]
 
 

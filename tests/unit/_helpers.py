@@ -15,6 +15,7 @@ from genmedia.http import Router
 BASE_ENV: dict[str, str] = {
     "GOOGLE_CLOUD_PROJECT": "demo-genmedia",
     "GENMEDIA_MEDIA_BUCKET": "demo-genmedia-media",
+    "GENMEDIA_PAGE_TOKEN_KEY": "unit-test-page-token-key-0123456789",
 }
 ALLOWED_ORIGIN = "https://app.example.com"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from genmedia import pagination, quotas, search
@@ -40,29 +40,34 @@ def list_assets(deps: Deps, principal: Principal, params: ListAssets) -> dict[st
     )
     query_fp = pagination.fingerprint(spec)
     size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    after = _cursor(params.page_token, query_fp) if params.page_token else None
+    keys = deps.settings.page_token_keys
+    after = _cursor(params.page_token, query_fp, keys) if params.page_token else None
     rows = deps.database.assets.list_page(spec, size + 1, after)
     page, more = rows[:size], len(rows) > size
     now = deps.clock.now()
     token = ""
     if more:
         last = page[-1]
-        token = pagination.encode(query_fp, [last.create_time.isoformat(), last.id])
+        token = pagination.encode(query_fp, [last.create_time.isoformat(), last.id], keys[0])
     return {
         "assets": [asset_view(a) for a in page if not is_purged(a, now)],
         "next_page_token": token,
     }
 
 
-def _cursor(token: str, query_fp: str) -> tuple[datetime, str]:
+def _cursor(token: str, query_fp: str, keys: tuple[str, ...]) -> tuple[datetime, str]:
     """The (create_time, id) a token resumes after; anything else in a token is a 422."""
-    cursor = pagination.decode(token, query_fp)
+    cursor = pagination.decode(token, query_fp, keys)
     try:
         stamp, asset_id = cursor
         after = datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
+        if after.tzinfo is None:
+            raise ValueError("naive cursor time")
+        # In UTC, as Firestore compares it: an offset at the edge of the calendar overflows.
+        after = after.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
         raise pagination.invalid_token() from None
-    if after.tzinfo is None or not isinstance(asset_id, str) or not ID_RE.fullmatch(asset_id):
+    if not isinstance(asset_id, str) or not ID_RE.fullmatch(asset_id):
         raise pagination.invalid_token()
     return after, asset_id
 

@@ -76,7 +76,11 @@ def test_overrides_are_parsed_and_typed() -> None:
 
 
 def test_gcloud_project_fallback_and_k_service_names_function() -> None:
-    env = {"GCLOUD_PROJECT": "fallback-proj", "GENMEDIA_MEDIA_BUCKET": "bucket-1"}
+    env = {
+        "GCLOUD_PROJECT": "fallback-proj",
+        "GENMEDIA_MEDIA_BUCKET": "bucket-1",
+        "GENMEDIA_PAGE_TOKEN_KEY": "x" * 32,
+    }
     s = load_settings({**env, "K_SERVICE": "images", "FUNCTION_TARGET": "ignored"})
     assert s.project_id == "fallback-proj"
     assert s.function_name == "images" and s.running_in_cloud
@@ -215,3 +219,25 @@ def test_config_imports_nothing_from_genmedia() -> None:
     with open(config.__file__, encoding="utf-8") as f:
         source = f.read()
     assert "from genmedia" not in source and "import genmedia" not in source
+
+
+def test_page_token_keys_current_first_then_previous_and_never_printed() -> None:
+    current, previous = "c" * 32, "p" * 40
+    s = load_settings(
+        {
+            **BASE_ENV,
+            "GENMEDIA_PAGE_TOKEN_KEY": current,
+            "GENMEDIA_PAGE_TOKEN_KEY_PREVIOUS": previous,
+        }
+    )
+    assert s.page_token_keys == (current, previous)
+    assert current not in repr(s) and previous not in repr(s)
+
+
+def test_page_token_key_is_required_in_the_cloud_and_must_be_long() -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != "GENMEDIA_PAGE_TOKEN_KEY"}
+    assert problems({**env, "K_SERVICE": "library"}) == [
+        "GENMEDIA_PAGE_TOKEN_KEY is required on Cloud Run/Functions"
+    ]
+    assert "at least 32" in problems({**env, "GENMEDIA_PAGE_TOKEN_KEY": "short"})[0]
+    assert load_settings(env).page_token_keys == (config.DEV_PAGE_TOKEN_KEY,)

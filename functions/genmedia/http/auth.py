@@ -6,6 +6,8 @@ accounts. Roles are in ``genmedia.principal``.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -32,9 +34,34 @@ def _bearer(req: Request) -> str:
     return token
 
 
+def _payload(token: str) -> dict[str, Any]:
+    """The token's claims, unverified: only to refuse shapes the library would trip over."""
+    segment = token.split(".")[1]
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except ValueError:
+        raise Unauthenticated("The ID token is malformed") from None
+    if not isinstance(payload, dict):
+        raise Unauthenticated("The ID token is malformed")
+    return payload
+
+
+def _check_shape(claims: dict[str, Any]) -> None:
+    """Every claim the verification and revocation checks compute with must be present and
+    typed: firebase-admin answers a token without ``iat`` with a TypeError, not a refusal."""
+    numeric = all(
+        isinstance(claims.get(k), int | float) and not isinstance(claims.get(k), bool)
+        for k in ("iat", "exp")
+    )
+    subject = claims.get("sub")
+    if not numeric or not isinstance(subject, str) or not 0 < len(subject) <= 128:
+        raise Unauthenticated("The ID token is invalid")
+
+
 def verify(token: str, app: firebase_admin.App) -> dict[str, Any]:
     from firebase_admin import auth
 
+    _check_shape(_payload(token))
     try:
         claims: dict[str, Any] = auth.verify_id_token(
             token, app=app, check_revoked=True, clock_skew_seconds=CLOCK_SKEW_SECONDS
@@ -48,6 +75,9 @@ def verify(token: str, app: firebase_admin.App) -> dict[str, Any]:
     except auth.CertificateFetchError as exc:
         raise Unavailable("Token verification is unavailable", retry_after=1) from exc
     except (auth.InvalidIdTokenError, auth.UserNotFoundError, ValueError) as exc:
+        raise Unauthenticated("The ID token is invalid") from exc
+    except (TypeError, KeyError, AttributeError) as exc:
+        # A claim set the library did not expect; never a 500 for the client's token.
         raise Unauthenticated("The ID token is invalid") from exc
     _check_lifetime(claims)
     return claims

@@ -43,6 +43,24 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"invalid JSON constant {name}")
 
 
+def _has_lone_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def _json_refusal(data: object, message: str) -> str:
+    if "recursion" in message:
+        return "Malformed JSON: the body is nested too deeply"
+    if _has_lone_surrogate(data):
+        return "Malformed JSON: a string has an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
+    return "Malformed JSON: " + message.removeprefix("Invalid JSON: ")
+
+
 def _is_sequence(annotation: object) -> bool:
     origin = get_origin(annotation)
     if origin in _SEQUENCE_TYPES or annotation in _SEQUENCE_TYPES:
@@ -144,9 +162,10 @@ class Request:
             # Strict JSON mode: "2" is not an int, true is not an int; ISO dates still parse.
             return model.model_validate_json(text, strict=True)
         except ValidationError as exc:
-            # Python's parser accepted it, so this is pydantic's lower nesting limit.
-            if any(e["type"] == "json_invalid" for e in exc.errors()):
-                raise BadRequest("Malformed JSON: the body is nested too deeply") from None
+            invalid = [e for e in exc.errors() if e["type"] == "json_invalid"]
+            if invalid:
+                # Python's parser accepted what pydantic's refuses: say which rule it broke.
+                raise BadRequest(_json_refusal(data, invalid[0]["msg"])) from None
             raise invalid_argument(exc, "body") from None
 
     def query(self, model: type[M]) -> M:

@@ -121,6 +121,15 @@ def test_deeply_nested_json_is_400_not_500() -> None:
     for raw in (too_deep, nested_object):
         resp = call(router, "POST", "/v1/x", body=raw, content_type="application/json")
         assert_problem(resp, 400, "INVALID_ARGUMENT")
+    deep = call(router, "POST", "/v1/x", body=nested_object, content_type="application/json")
+    assert "nested too deeply" in body_of(deep)["detail"]
+
+
+@pytest.mark.parametrize("escape", [b"\\ud800", b"\\udc00x", b"a\\ud83d"])
+def test_an_unpaired_surrogate_is_named_as_such(escape: bytes) -> None:
+    resp = post(b'{"prompt": "' + escape + b'"}')
+    problem = assert_problem(resp, 400, "INVALID_ARGUMENT")
+    assert "unpaired UTF-16 surrogate" in problem["detail"]
 
 
 @pytest.mark.parametrize("raw", [b"[]", b'"text"', b"42", b"null", b"true"])

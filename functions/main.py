@@ -1,7 +1,9 @@
 """Cloud Function entry points: one per deployed function, named as deployed and in Terraform.
 
 Each imports its handler module on first request, so a function loads only what it serves
-(cold start). ``bootstrap.boot()`` validates the settings when the instance starts.
+(cold start). ``bootstrap.boot()`` validates the settings when the instance starts, and
+``server.configure()`` sets the HTTP server's limits and problem+json refusals before
+functions-framework builds the server.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import flask
 import functions_framework
 
 from genmedia import bootstrap
+from genmedia.http import server
 
 bootstrap.boot()
+server.configure()
 
 
 @functions_framework.http

@@ -31,7 +31,8 @@ dev: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy functions/genmedia
+	$(VENV)/bin/mypy functions/genmedia infra
+	$(PY) infra/emulators/firestore/gen_pb_stub.py --check
 
 format: setup
 	$(VENV)/bin/ruff format .

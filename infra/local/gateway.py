@@ -84,7 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _read_chunked(self) -> bytes | None:
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -114,6 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
         # A fresh upstream connection per request: reusing keep-alive connections would need a
         # resend after an idle close, and resending a POST could run a generation twice.
         target = self.server.upstreams[function]
+        assert target.hostname is not None  # upstreams are the stack's own http://host:port URLs
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=600)
         try:
             conn.request(self.command, self.path, body=body, headers=headers)

@@ -1,6 +1,6 @@
 """count / sum / avg over query results with production's result-type rules."""
 
-from typing import Any
+from collections.abc import Sequence
 
 from . import pb
 from .errors import invalid
@@ -10,9 +10,10 @@ from .values import get_field
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 MAX_AGGREGATIONS = 5
+Aggregation = pb.StructuredAggregationQuery.Aggregation
 
 
-def aggregate(docs: list[Any], aggregations: Any) -> Any:
+def aggregate(docs: list[pb.Document], aggregations: Sequence[Aggregation]) -> pb.AggregationResult:
     if not 1 <= len(aggregations) <= MAX_AGGREGATIONS:
         raise invalid(f"An aggregation query needs 1 to {MAX_AGGREGATIONS} aggregations.")
     result = pb.AggregationResult()
@@ -24,7 +25,7 @@ def aggregate(docs: list[Any], aggregations: Any) -> Any:
     return result
 
 
-def _one(docs: list[Any], agg: Any) -> Any:
+def _one(docs: list[pb.Document], agg: Aggregation) -> pb.Value:
     kind = agg.WhichOneof("operator")
     if kind == "count":
         n = len(docs)
@@ -34,7 +35,8 @@ def _one(docs: list[Any], agg: Any) -> Any:
             n = min(n, agg.count.up_to.value)
         return pb.Value(integer_value=n)
     if kind in ("sum", "avg"):
-        path = parse_field_path(getattr(agg, kind).field.field_path)
+        field = agg.sum.field if kind == "sum" else agg.avg.field
+        path = parse_field_path(field.field_path)
         ints, doubles, seen = _numbers(docs, path)
         if kind == "sum":
             return _sum_value(ints, doubles)
@@ -44,12 +46,14 @@ def _one(docs: list[Any], agg: Any) -> Any:
     raise invalid("An aggregation must be count, sum or avg.")
 
 
-def _numbers(docs: list[Any], path: tuple[str, ...]) -> tuple[list[int], list[float], int]:
+def _numbers(docs: list[pb.Document], path: tuple[str, ...]) -> tuple[list[int], list[float], int]:
     ints: list[int] = []
     doubles: list[float] = []
     for doc in docs:
         v = get_field(doc.fields, path)
-        kind = v.WhichOneof("value_type") if v is not None else None
+        if v is None:
+            continue
+        kind = v.WhichOneof("value_type")
         if kind == "integer_value":
             ints.append(v.integer_value)
         elif kind == "double_value":
@@ -57,7 +61,7 @@ def _numbers(docs: list[Any], path: tuple[str, ...]) -> tuple[list[int], list[fl
     return ints, doubles, len(ints) + len(doubles)
 
 
-def _sum_value(ints: list[int], doubles: list[float]) -> Any:
+def _sum_value(ints: list[int], doubles: list[float]) -> pb.Value:
     total = sum(ints)
     if not doubles and INT64_MIN <= total <= INT64_MAX:
         return pb.Value(integer_value=total)

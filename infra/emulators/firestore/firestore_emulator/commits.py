@@ -1,6 +1,6 @@
 """Commit and BatchWrite: lock, stage, install atomically."""
 
-from typing import Any
+from collections.abc import Sequence
 
 import grpc
 
@@ -15,7 +15,9 @@ from .writes import check_write_names, stage_writes
 READ_ONLY_WRITE = "Cannot modify entities in a read-only transaction."
 
 
-def commit(db: Database, writes: Any, tid: bytes = b"") -> tuple[Any, list[Any]]:
+def commit(
+    db: Database, writes: Sequence[pb.Write], tid: bytes = b""
+) -> tuple[pb.Timestamp, list[pb.WriteResult]]:
     """Apply `writes` atomically; return (commit_time Timestamp, [WriteResult])."""
     names = check_write_names(writes, db.root)
     with db.mutex:
@@ -35,8 +37,8 @@ def commit(db: Database, writes: Any, tid: bytes = b"") -> tuple[Any, list[Any]]
 
 
 def _locked_commit(
-    db: Database, txn: Txn | None, writes: Any, names: list[str]
-) -> tuple[Any, list[Any]]:
+    db: Database, txn: Txn | None, writes: Sequence[pb.Write], names: list[str]
+) -> tuple[pb.Timestamp, list[pb.WriteResult]]:
     owner = txn if txn is not None else LockOwner(next_age())
     try:
         for name in sorted(set(names)):
@@ -61,12 +63,15 @@ def _locked_commit(
     return commit_time, results
 
 
-def batch_write(db: Database, writes: Any) -> tuple[list[Any], list[Any]]:
+def batch_write(
+    db: Database, writes: Sequence[pb.Write]
+) -> tuple[list[pb.WriteResult], list[pb.Status]]:
     """Apply each write on its own; return ([WriteResult], [google.rpc.Status])."""
     names = check_write_names(writes, db.root)
     if len(set(names)) != len(names):
         raise invalid("BatchWrite does not allow more than one write per document.")
-    results, statuses = [], []
+    results: list[pb.WriteResult] = []
+    statuses: list[pb.Status] = []
     for w in writes:
         try:
             _, (result,) = commit(db, [w])

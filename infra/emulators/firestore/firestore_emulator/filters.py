@@ -1,16 +1,16 @@
 """Compiling StructuredQuery filters into document predicates."""
 
 from collections.abc import Callable
-from typing import Any
 
 from . import pb
 from .errors import invalid
 from .paths import FieldPath, parse_field_path
-from .values import NAN_KEY, TYPE_NULL, doc_field, is_nan, is_null, value_key
+from .values import NAN_KEY, TYPE_NULL, Key, doc_field, is_nan, is_null, value_key
 
-Predicate = Callable[[Any], bool]
+Predicate = Callable[[pb.Document], bool]
+Getter = Callable[[pb.Document], pb.Value | None]
 MAX_DISJUNCTION_VALUES = 30
-RANGE_OPS = {
+RANGE_OPS: dict[int, Callable[[Key, Key], bool]] = {
     pb.OP_LT: lambda a, b: a < b,
     pb.OP_LTE: lambda a, b: a <= b,
     pb.OP_GT: lambda a, b: a > b,
@@ -21,7 +21,7 @@ INEQUALITY_UNARY = {pb.OP_IS_NOT_NAN, pb.OP_IS_NOT_NULL}
 _NULL_KEY = (TYPE_NULL,)
 
 
-def compile_filter(f: Any) -> Predicate:
+def compile_filter(f: pb.StructuredQuery.Filter) -> Predicate:
     kind = f.WhichOneof("filter_type")
     if kind == "composite_filter":
         return _composite(f.composite_filter)
@@ -32,7 +32,7 @@ def compile_filter(f: Any) -> Predicate:
     raise invalid("A filter must be a composite, field or unary filter.")
 
 
-def inequality_fields(f: Any) -> set[FieldPath]:
+def inequality_fields(f: pb.StructuredQuery.Filter) -> set[FieldPath]:
     """Fields constrained by an inequality; production orders results by these first."""
     kind = f.WhichOneof("filter_type")
     if kind == "composite_filter":
@@ -44,7 +44,7 @@ def inequality_fields(f: Any) -> set[FieldPath]:
     return set()
 
 
-def _composite(c: Any) -> Predicate:
+def _composite(c: pb.StructuredQuery.CompositeFilter) -> Predicate:
     parts = [compile_filter(x) for x in c.filters]
     if not parts:
         raise invalid("A composite filter must contain at least one filter.")
@@ -55,12 +55,12 @@ def _composite(c: Any) -> Predicate:
     raise invalid("A composite filter must use AND or OR.")
 
 
-def _getter(path_text: str) -> Callable[[Any], Any]:
+def _getter(path_text: str) -> Getter:
     path = parse_field_path(path_text)
     return lambda d: doc_field(d, path)
 
 
-def _field_filter(f: Any) -> Predicate:
+def _field_filter(f: pb.StructuredQuery.FieldFilter) -> Predicate:
     get = _getter(f.field.field_path)
     op = f.op
     key = value_key(f.value)
@@ -86,11 +86,11 @@ def _field_filter(f: Any) -> Predicate:
     raise invalid("Unsupported field filter operator.")
 
 
-def _range(get: Callable[[Any], Any], cmp: Callable[[Any, Any], bool], key: Any) -> Predicate:
+def _range(get: Getter, cmp: Callable[[Key, Key], bool], key: Key) -> Predicate:
     if key == NAN_KEY:
         return lambda d: False
 
-    def match(d: Any) -> bool:
+    def match(d: pb.Document) -> bool:
         v = get(d)
         if v is None:
             return False
@@ -101,13 +101,13 @@ def _range(get: Callable[[Any], Any], cmp: Callable[[Any, Any], bool], key: Any)
     return match
 
 
-def _element_keys(v: Any) -> set[Any]:
+def _element_keys(v: pb.Value | None) -> set[Key]:
     if v is None or v.WhichOneof("value_type") != "array_value":
         return set()
     return {value_key(x) for x in v.array_value.values}
 
 
-def _disjunction_keys(value: Any) -> set[Any]:
+def _disjunction_keys(value: pb.Value) -> set[Key]:
     if value.WhichOneof("value_type") != "array_value" or not value.array_value.values:
         raise invalid("'IN', 'NOT_IN' and 'ARRAY_CONTAINS_ANY' require a non-empty array.")
     if len(value.array_value.values) > MAX_DISJUNCTION_VALUES:
@@ -115,7 +115,7 @@ def _disjunction_keys(value: Any) -> set[Any]:
     return {value_key(x) for x in value.array_value.values}
 
 
-def _unary_filter(f: Any) -> Predicate:
+def _unary_filter(f: pb.StructuredQuery.UnaryFilter) -> Predicate:
     get = _getter(f.field.field_path)
     op = f.op
     if op == pb.OP_IS_NAN:

@@ -1,7 +1,7 @@
 """ListDocuments (incl. show_missing) and ListCollectionIds."""
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from . import pb
 from .errors import invalid
@@ -9,14 +9,16 @@ from .paths import check_parent
 from .query import mask_paths, project
 from .reads import resolve_scope
 from .store import Database
-from .values import name_key, timestamp_to_micros
+from .values import Key, name_key, timestamp_to_micros
+
+_SortKey = TypeVar("_SortKey", Key, str)
 
 
 def _existing_under(db: Database, prefix: str, at: int | None) -> Iterator[str]:
     return (n for n in db.versions if n.startswith(prefix) and db.read(n, at) is not None)
 
 
-def list_documents(db: Database, req: Any) -> Any:
+def list_documents(db: Database, req: pb.ListDocumentsRequest) -> pb.ListDocumentsResponse:
     check_parent(req.parent)
     if not req.collection_id:
         raise invalid("collection_id is required.")
@@ -43,7 +45,9 @@ def list_documents(db: Database, req: Any) -> Any:
     return out
 
 
-def list_collection_ids(db: Database, req: Any) -> Any:
+def list_collection_ids(
+    db: Database, req: pb.ListCollectionIdsRequest
+) -> pb.ListCollectionIdsResponse:
     check_parent(req.parent)
     prefix = req.parent + "/"
     at = timestamp_to_micros(req.read_time) if req.HasField("read_time") else None
@@ -53,7 +57,9 @@ def list_collection_ids(db: Database, req: Any) -> Any:
     return pb.ListCollectionIdsResponse(collection_ids=page, next_page_token=token)
 
 
-def _page(items: list[str], token: str, size: int, key: Any) -> tuple[list[str], str]:
+def _page(
+    items: list[str], token: str, size: int, key: Callable[[str], _SortKey]
+) -> tuple[list[str], str]:
     """Resume after `token` (the last item of the previous page); page_size 0 means all."""
     if token:
         after = key(token)

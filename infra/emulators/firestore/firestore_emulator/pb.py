@@ -2,13 +2,14 @@
 
 The installed google-cloud-firestore ships proto-plus wrappers only; `.pb()` returns the
 underlying upb-backed message classes, which are several times faster than the wrappers
-and are what the hot paths below work with.
+and are what the hot paths below work with. Neither package ships type information, so
+pb.pyi, written from these classes' descriptors by ../gen_pb_stub.py, describes them to mypy.
 """
 
 from google.cloud.firestore_v1.types import aggregation_result, common, document, firestore
 from google.cloud.firestore_v1.types import query as query_types
 from google.cloud.firestore_v1.types import write as write_types
-from google.protobuf import empty_pb2, timestamp_pb2
+from google.protobuf import empty_pb2, message, timestamp_pb2
 from google.rpc import status_pb2
 
 Document = document.Document.pb()
@@ -19,11 +20,13 @@ DocumentMask = common.DocumentMask.pb()
 Precondition = common.Precondition.pb()
 TransactionOptions = common.TransactionOptions.pb()
 Write = write_types.Write.pb()
+DocumentTransform = write_types.DocumentTransform.pb()
 WriteResult = write_types.WriteResult.pb()
 StructuredQuery = query_types.StructuredQuery.pb()
 StructuredAggregationQuery = query_types.StructuredAggregationQuery.pb()
 Cursor = query_types.Cursor.pb()
 AggregationResult = aggregation_result.AggregationResult.pb()
+Message = message.Message
 Timestamp = timestamp_pb2.Timestamp
 Empty = empty_pb2.Empty
 Status = status_pb2.Status
@@ -57,6 +60,8 @@ BatchWriteRequest = firestore.BatchWriteRequest.pb()
 BatchWriteResponse = firestore.BatchWriteResponse.pb()
 ExecutePipelineRequest = firestore.ExecutePipelineRequest.pb()
 ExecutePipelineResponse = firestore.ExecutePipelineResponse.pb()
+# For annotations: the type of map<string, message> fields such as Document.fields.
+MessageMap = type(Document().fields)
 
 _FF = query_types.StructuredQuery.FieldFilter.Operator
 _UF = query_types.StructuredQuery.UnaryFilter.Operator

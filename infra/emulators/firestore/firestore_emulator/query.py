@@ -1,7 +1,6 @@
 """Evaluating a StructuredQuery: scope, filters, ordering, cursors, offset/limit, projection."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from . import pb
 from .errors import invalid
@@ -12,9 +11,10 @@ from .transforms import set_field
 from .values import Key, compare, doc_field, get_field, value_key
 
 Order = tuple[FieldPath, bool]  # (field path, descending)
+Row = tuple[tuple[Key, ...], pb.Document]  # (order keys, document)
 
 
-def normalized_orders(sq: Any) -> list[Order]:
+def normalized_orders(sq: pb.StructuredQuery) -> list[Order]:
     """Explicit orders, then unordered inequality fields, then __name__ (production's rule)."""
     orders: list[Order] = [
         (parse_field_path(o.field.field_path), o.direction == pb.DIR_DESCENDING)
@@ -29,7 +29,9 @@ def normalized_orders(sq: Any) -> list[Order]:
     return orders
 
 
-def candidates(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
+def candidates(
+    db: Database, parent: str, sq: pb.StructuredQuery, at: int | None
+) -> list[pb.Document]:
     if len(sq.from_) != 1:
         raise invalid("A query must select exactly one collection.")
     selector = sq.from_[0]
@@ -44,11 +46,13 @@ def candidates(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
     return [d for d in docs if d is not None]
 
 
-def run_query(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
+def run_query(
+    db: Database, parent: str, sq: pb.StructuredQuery, at: int | None
+) -> list[pb.Document]:
     """Matching documents in order, after cursors, offset and limit (not yet projected)."""
     predicate = compile_filter(sq.where) if sq.HasField("where") else None
     orders = normalized_orders(sq)
-    rows = []
+    rows: list[Row] = []
     for doc in candidates(db, parent, sq, at):
         if predicate is not None and not predicate(doc):
             continue
@@ -66,7 +70,7 @@ def run_query(db: Database, parent: str, sq: Any, at: int | None) -> list[Any]:
     return [doc for _, doc in rows]
 
 
-def _order_keys(doc: Any, orders: list[Order]) -> tuple[Key, ...] | None:
+def _order_keys(doc: pb.Document, orders: list[Order]) -> tuple[Key, ...] | None:
     keys = []
     for path, _ in orders:
         v = doc_field(doc, path)
@@ -76,7 +80,7 @@ def _order_keys(doc: Any, orders: list[Order]) -> tuple[Key, ...] | None:
     return tuple(keys)
 
 
-def _apply_cursors(rows: list[Any], sq: Any, orders: list[Order]) -> list[Any]:
+def _apply_cursors(rows: list[Row], sq: pb.StructuredQuery, orders: list[Order]) -> list[Row]:
     if sq.HasField("start_at"):
         start = _cursor_keys(sq.start_at, orders)
         inclusive = sq.start_at.before
@@ -88,7 +92,7 @@ def _apply_cursors(rows: list[Any], sq: Any, orders: list[Order]) -> list[Any]:
     return rows
 
 
-def _cursor_keys(cursor: Any, orders: list[Order]) -> list[Key]:
+def _cursor_keys(cursor: pb.Cursor, orders: list[Order]) -> list[Key]:
     if len(cursor.values) > len(orders):
         raise invalid("Too many cursor values specified. The specified order by clause has fewer.")
     return [value_key(v) for v in cursor.values]
@@ -103,17 +107,17 @@ def _position(keys: tuple[Key, ...], cursor: list[Key], orders: list[Order]) -> 
     return 0
 
 
-def projection(sq: Any) -> list[FieldPath] | None:
+def projection(sq: pb.StructuredQuery) -> list[FieldPath] | None:
     if not sq.HasField("select"):
         return None
     return [parse_field_path(f.field_path) for f in sq.select.fields]
 
 
-def mask_paths(mask: Any) -> list[FieldPath]:
+def mask_paths(mask: pb.DocumentMask) -> list[FieldPath]:
     return [parse_field_path(p) for p in mask.field_paths]
 
 
-def project(doc: Any, paths: list[FieldPath] | None) -> Any:
+def project(doc: pb.Document, paths: list[FieldPath] | None) -> pb.Document:
     """A copy of `doc` holding only `paths` (None keeps every field; shares `doc`)."""
     if paths is None:
         return doc

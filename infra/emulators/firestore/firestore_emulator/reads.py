@@ -7,13 +7,17 @@ libraries retry ABORTED; its commit can then never apply on that stale read.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
+from . import pb
 from .paths import check_parent
 from .query import run_query
 from .store import Database
 from .transactions import Txn, begin, lookup
 from .values import micros_to_timestamp, timestamp_to_micros
+
+# The requests that carry a consistency selector; only some of them can begin a transaction.
+BeginsTransaction = pb.BatchGetDocumentsRequest | pb.RunQueryRequest | pb.RunAggregationQueryRequest
+SelectsConsistency = BeginsTransaction | pb.GetDocumentRequest | pb.ListDocumentsRequest
 
 
 @dataclass
@@ -26,17 +30,18 @@ class Scope:
     def locking(self) -> bool:
         return self.txn is not None and not self.txn.read_only and self.txn.doomed is None
 
-    def read_time(self, db: Database) -> Any:
+    def read_time(self, db: Database) -> pb.Timestamp:
         return micros_to_timestamp(self.at if self.at is not None else db.read_time())
 
 
-def resolve_scope(db: Database, req: Any) -> Scope:
+def resolve_scope(db: Database, req: SelectsConsistency) -> Scope:
     """Interpret the request's consistency selector; call with db.mutex held."""
     kind = req.WhichOneof("consistency_selector")
     if kind == "transaction":
         txn = lookup(db, req.transaction)
         return Scope(txn=txn, at=txn.snapshot)
     if kind == "new_transaction":
+        assert isinstance(req, BeginsTransaction)  # the others have no new_transaction
         txn = begin(db, req.new_transaction)
         return Scope(txn=txn, at=txn.snapshot, new_id=txn.id)
     if kind == "read_time":
@@ -44,7 +49,7 @@ def resolve_scope(db: Database, req: Any) -> Scope:
     return Scope()
 
 
-def read_documents(db: Database, scope: Scope, names: list[str]) -> list[Any]:
+def read_documents(db: Database, scope: Scope, names: list[str]) -> list[pb.Document | None]:
     """Documents (or None) for `names`; locks them first inside a read-write transaction."""
     if scope.locking:
         assert scope.txn is not None
@@ -54,7 +59,9 @@ def read_documents(db: Database, scope: Scope, names: list[str]) -> list[Any]:
     return [db.read(name, scope.at) for name in names]
 
 
-def query_documents(db: Database, scope: Scope, parent: str, sq: Any) -> list[Any]:
+def query_documents(
+    db: Database, scope: Scope, parent: str, sq: pb.StructuredQuery
+) -> list[pb.Document]:
     """Run a query; in a read-write transaction, lock every returned document.
 
     Waiting for a lock releases the mutex, so the query is re-run until every document

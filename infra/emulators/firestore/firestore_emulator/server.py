@@ -4,7 +4,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from typing import NoReturn, Protocol, TypeVar
 
 import grpc
 
@@ -22,19 +22,30 @@ UNIMPLEMENTED = {
 }
 
 
+Req = TypeVar("Req", bound=pb.Message)
+Resp = TypeVar("Resp", bound=pb.Message)
+
+
 class BindError(Exception):
     pass
 
 
-def _abort(context: grpc.ServicerContext, exc: BaseException) -> None:
+class Context(Protocol):
+    """The part of grpc.ServicerContext the handlers use (grpc ships no type information)."""
+
+    def abort(self, code: grpc.StatusCode, details: str) -> NoReturn:
+        """Always raises, which ends the RPC with `code`."""
+
+
+def _abort(context: Context, exc: BaseException) -> NoReturn:
     if isinstance(exc, RpcError):
         context.abort(exc.code, exc.message)
     traceback.print_exc(file=sys.stderr)
     context.abort(grpc.StatusCode.INTERNAL, f"Emulator error: {exc!r}")
 
 
-def _unary(fn: Callable[[Any], Any], req_type: Any) -> grpc.RpcMethodHandler:
-    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+def _unary(fn: Callable[[Req], Resp], req_type: type[Req]) -> grpc.RpcMethodHandler:
+    def handle(request: Req, context: Context) -> Resp:
         try:
             return fn(request)
         except Exception as exc:
@@ -45,8 +56,8 @@ def _unary(fn: Callable[[Any], Any], req_type: Any) -> grpc.RpcMethodHandler:
     )
 
 
-def _stream(fn: Callable[[Any], Iterator[Any]], req_type: Any) -> grpc.RpcMethodHandler:
-    def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+def _stream(fn: Callable[[Req], Iterator[Resp]], req_type: type[Req]) -> grpc.RpcMethodHandler:
+    def handle(request: Req, context: Context) -> Iterator[Resp]:
         try:
             yield from fn(request)
         except Exception as exc:
@@ -57,8 +68,8 @@ def _stream(fn: Callable[[Any], Iterator[Any]], req_type: Any) -> grpc.RpcMethod
     )
 
 
-def _serialize(msg: Any) -> bytes:
-    return cast(bytes, msg.SerializeToString())
+def _serialize(msg: pb.Message) -> bytes:
+    return msg.SerializeToString()
 
 
 def _unimplemented(method: str) -> grpc.RpcMethodHandler:
@@ -67,7 +78,7 @@ def _unimplemented(method: str) -> grpc.RpcMethodHandler:
         "are not implemented); use get/query polling instead."
     )
 
-    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+    def handle(request: object, context: Context) -> NoReturn:
         context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
 
     if method in ("Listen", "Write"):

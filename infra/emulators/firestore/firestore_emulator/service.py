@@ -3,7 +3,6 @@
 import secrets
 import string
 from collections.abc import Iterator
-from typing import Any
 
 from . import pb
 from .aggregation import aggregate
@@ -30,21 +29,28 @@ class FirestoreService:
     def db(self, name: str) -> Database:
         return self.store.get(*split_database(name))
 
-    def _read(self, db: Database, req: Any, names: list[str]) -> tuple[Scope, list[Any]]:
+    def _read(
+        self,
+        db: Database,
+        req: pb.GetDocumentRequest | pb.BatchGetDocumentsRequest,
+        names: list[str],
+    ) -> tuple[Scope, list[pb.Document | None]]:
         for name in names:
             check_document_name(name)
         with db.mutex:
             scope = resolve_scope(db, req)
             return scope, read_documents(db, scope, names)
 
-    def get_document(self, req: Any) -> Any:
+    def get_document(self, req: pb.GetDocumentRequest) -> pb.Document:
         db = self.db(req.name)
         _, (doc,) = self._read(db, req, [req.name])
         if doc is None:
             raise not_found(f'Document "{req.name}" not found.')
         return project(doc, mask_paths(req.mask) if req.HasField("mask") else None)
 
-    def batch_get_documents(self, req: Any) -> Iterator[Any]:
+    def batch_get_documents(
+        self, req: pb.BatchGetDocumentsRequest
+    ) -> Iterator[pb.BatchGetDocumentsResponse]:
         db = self.db(req.database)
         scope, docs = self._read(db, req, list(req.documents))
         paths = mask_paths(req.mask) if req.HasField("mask") else None
@@ -61,7 +67,7 @@ class FirestoreService:
         if not docs and scope.new_id:
             yield pb.BatchGetDocumentsResponse(transaction=scope.new_id, read_time=read_time)
 
-    def run_query(self, req: Any) -> Iterator[Any]:
+    def run_query(self, req: pb.RunQueryRequest) -> Iterator[pb.RunQueryResponse]:
         db = self.db(req.parent)
         sq = req.structured_query
         with db.mutex:
@@ -77,7 +83,9 @@ class FirestoreService:
         if not docs:
             yield pb.RunQueryResponse(read_time=read_time, transaction=scope.new_id or b"")
 
-    def run_aggregation_query(self, req: Any) -> Iterator[Any]:
+    def run_aggregation_query(
+        self, req: pb.RunAggregationQueryRequest
+    ) -> Iterator[pb.RunAggregationQueryResponse]:
         db = self.db(req.parent)
         saq = req.structured_aggregation_query
         with db.mutex:
@@ -90,13 +98,13 @@ class FirestoreService:
             transaction=scope.new_id or b"",
         )
 
-    def begin_transaction(self, req: Any) -> Any:
+    def begin_transaction(self, req: pb.BeginTransactionRequest) -> pb.BeginTransactionResponse:
         db = self.db(req.database)
         with db.mutex:
             txn = begin(db, req.options if req.HasField("options") else None)
         return pb.BeginTransactionResponse(transaction=txn.id)
 
-    def rollback(self, req: Any) -> Any:
+    def rollback(self, req: pb.RollbackRequest) -> pb.Empty:
         db = self.db(req.database)
         with db.mutex:
             txn = db.txns.get(req.transaction)
@@ -105,16 +113,16 @@ class FirestoreService:
             finish(db, txn)
         return pb.Empty()
 
-    def commit(self, req: Any) -> Any:
+    def commit(self, req: pb.CommitRequest) -> pb.CommitResponse:
         db = self.db(req.database)
         commit_time, results = commit(db, req.writes, req.transaction)
         return pb.CommitResponse(write_results=results, commit_time=commit_time)
 
-    def batch_write(self, req: Any) -> Any:
+    def batch_write(self, req: pb.BatchWriteRequest) -> pb.BatchWriteResponse:
         results, statuses = batch_write(self.db(req.database), req.writes)
         return pb.BatchWriteResponse(write_results=results, status=statuses)
 
-    def create_document(self, req: Any) -> Any:
+    def create_document(self, req: pb.CreateDocumentRequest) -> pb.Document:
         check_parent(req.parent)
         if not req.collection_id:
             raise invalid("collection_id is required.")
@@ -124,7 +132,7 @@ class FirestoreService:
         write.update.fields.MergeFrom(req.document.fields)
         return self._write_and_read(name, write, req)
 
-    def update_document(self, req: Any) -> Any:
+    def update_document(self, req: pb.UpdateDocumentRequest) -> pb.Document:
         write = pb.Write(update=req.document)
         if req.HasField("update_mask"):
             write.update_mask.CopyFrom(req.update_mask)
@@ -132,22 +140,25 @@ class FirestoreService:
             write.current_document.CopyFrom(req.current_document)
         return self._write_and_read(req.document.name, write, req)
 
-    def _write_and_read(self, name: str, write: Any, req: Any) -> Any:
+    def _write_and_read(
+        self, name: str, write: pb.Write, req: pb.CreateDocumentRequest | pb.UpdateDocumentRequest
+    ) -> pb.Document:
         db = self.db(name)
         commit(db, [write])
         with db.mutex:
             doc = db.read(name)
+        assert doc is not None  # a successful create or update leaves the document in place
         return project(doc, mask_paths(req.mask) if req.HasField("mask") else None)
 
-    def delete_document(self, req: Any) -> Any:
+    def delete_document(self, req: pb.DeleteDocumentRequest) -> pb.Empty:
         write = pb.Write(delete=req.name)
         if req.HasField("current_document"):
             write.current_document.CopyFrom(req.current_document)
         commit(self.db(req.name), [write])
         return pb.Empty()
 
-    def list_documents(self, req: Any) -> Any:
+    def list_documents(self, req: pb.ListDocumentsRequest) -> pb.ListDocumentsResponse:
         return list_documents(self.db(req.parent), req)
 
-    def list_collection_ids(self, req: Any) -> Any:
+    def list_collection_ids(self, req: pb.ListCollectionIdsRequest) -> pb.ListCollectionIdsResponse:
         return list_collection_ids(self.db(req.parent), req)

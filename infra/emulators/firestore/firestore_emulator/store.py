@@ -9,8 +9,9 @@ import bisect
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import pb
 from .locks import LockTable
 from .paths import collection_id_of, collection_of, documents_root
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 # Versions older than this are dropped unless an open read-only transaction still needs them.
 RETENTION_US = 60_000_000
-Version = tuple[int, Any]
+Version = tuple[int, pb.Document | None]
 
 
 def now_us() -> int:
@@ -41,7 +42,7 @@ class Database:
         self.dirty = True  # a fresh (or reset) database must reach the data dir too
 
     # -- reads ---------------------------------------------------------------------------
-    def read(self, name: str, at: int | None = None) -> Any:
+    def read(self, name: str, at: int | None = None) -> pb.Document | None:
         versions = self.versions.get(name)
         if not versions:
             return None
@@ -69,7 +70,7 @@ class Database:
         self.last_commit = max(now_us(), self.last_commit + 1)
         return self.last_commit
 
-    def install(self, changes: dict[str, Any], commit_time: int) -> None:
+    def install(self, changes: dict[str, pb.Document | None], commit_time: int) -> None:
         cutoff = self._cutoff()
         for name, doc in changes.items():
             versions = self.versions.get(name)
@@ -81,7 +82,7 @@ class Database:
             self._prune(name, versions, cutoff)
         self.dirty = True
 
-    def load(self, doc: Any, update_time: int) -> None:
+    def load(self, doc: pb.Document, update_time: int) -> None:
         self.install({doc.name: doc}, update_time)
         self.last_commit = max(self.last_commit, update_time)
 

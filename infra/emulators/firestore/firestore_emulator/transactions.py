@@ -3,8 +3,8 @@
 import os
 import struct
 import time
-from typing import Any
 
+from . import pb
 from .errors import aborted, invalid
 from .locks import LockOwner, next_age
 from .store import Database
@@ -23,7 +23,7 @@ class Txn(LockOwner):
         self.last_used = time.monotonic()
 
 
-def begin(db: Database, options: Any) -> Txn:
+def begin(db: Database, options: pb.TransactionOptions | None) -> Txn:
     """Start a transaction from TransactionOptions (read_write by default)."""
     if options is not None and options.HasField("read_only"):
         ro = options.read_only

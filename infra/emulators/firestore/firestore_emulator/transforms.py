@@ -1,7 +1,9 @@
 """Field-level mutation of a (private, not yet installed) Document, and field transforms."""
 
+# pb.MessageMap is not subscriptable at run time: annotations here are for the type checker only.
+from __future__ import annotations
+
 import math
-from typing import Any
 
 from . import pb
 from .errors import invalid
@@ -13,7 +15,7 @@ INT64_MIN = -(2**63)
 NULL_VALUE = pb.Value(null_value=0)
 
 
-def set_field(fields: Any, path: FieldPath, value: Any) -> None:
+def set_field(fields: pb.MessageMap[str, pb.Value], path: FieldPath, value: pb.Value) -> None:
     for seg in path[:-1]:
         holder = fields[seg]
         if holder.WhichOneof("value_type") != "map_value":
@@ -23,7 +25,7 @@ def set_field(fields: Any, path: FieldPath, value: Any) -> None:
     fields[path[-1]].CopyFrom(value)
 
 
-def delete_field(fields: Any, path: FieldPath) -> None:
+def delete_field(fields: pb.MessageMap[str, pb.Value], path: FieldPath) -> None:
     for seg in path[:-1]:
         if seg not in fields or fields[seg].WhichOneof("value_type") != "map_value":
             return
@@ -32,8 +34,10 @@ def delete_field(fields: Any, path: FieldPath) -> None:
         del fields[path[-1]]
 
 
-def _number(v: Any) -> int | float | None:
-    kind = v.WhichOneof("value_type") if v is not None else None
+def _number(v: pb.Value | None) -> int | float | None:
+    if v is None:
+        return None
+    kind = v.WhichOneof("value_type")
     if kind == "integer_value":
         return int(v.integer_value)
     if kind == "double_value":
@@ -41,13 +45,13 @@ def _number(v: Any) -> int | float | None:
     return None
 
 
-def _to_value(n: int | float) -> Any:
+def _to_value(n: int | float) -> pb.Value:
     if isinstance(n, int):
         return pb.Value(integer_value=max(INT64_MIN, min(INT64_MAX, n)))
     return pb.Value(double_value=n)
 
 
-def _increment(current: Any, operand: Any) -> Any:
+def _increment(current: pb.Value | None, operand: pb.Value) -> pb.Value:
     a, b = _number(current), _number(operand)
     if b is None:
         raise invalid("Increment operand must be an integer or a double.")
@@ -58,11 +62,11 @@ def _increment(current: Any, operand: Any) -> Any:
     return _to_value(float(a) + float(b))
 
 
-def _extreme(current: Any, operand: Any, want_max: bool) -> Any:
+def _extreme(current: pb.Value | None, operand: pb.Value, want_max: bool) -> pb.Value:
     a, b = _number(current), _number(operand)
     if b is None:
         raise invalid("Maximum/minimum operand must be an integer or a double.")
-    if a is None:
+    if current is None or a is None:
         return operand
     if isinstance(a, float) and math.isnan(a):
         return current
@@ -73,13 +77,13 @@ def _extreme(current: Any, operand: Any, want_max: bool) -> Any:
     return operand if (b > a) == want_max else current
 
 
-def _array_values(v: Any) -> list[Any]:
+def _array_values(v: pb.Value | None) -> list[pb.Value]:
     if v is not None and v.WhichOneof("value_type") == "array_value":
         return list(v.array_value.values)
     return []
 
 
-def _append_missing(current: Any, operand: Any) -> Any:
+def _append_missing(current: pb.Value | None, operand: pb.ArrayValue) -> pb.Value:
     values = _array_values(current)
     seen = {value_key(x) for x in values}
     for element in operand.values:
@@ -90,13 +94,18 @@ def _append_missing(current: Any, operand: Any) -> Any:
     return pb.Value(array_value=pb.ArrayValue(values=values))
 
 
-def _remove_all(current: Any, operand: Any) -> Any:
+def _remove_all(current: pb.Value | None, operand: pb.ArrayValue) -> pb.Value:
     drop = {value_key(x) for x in operand.values}
     kept = [x for x in _array_values(current) if value_key(x) not in drop]
     return pb.Value(array_value=pb.ArrayValue(values=kept))
 
 
-def apply_transform(fields: Any, path: FieldPath, ft: Any, request_time: Any) -> Any:
+def apply_transform(
+    fields: pb.MessageMap[str, pb.Value],
+    path: FieldPath,
+    ft: pb.DocumentTransform.FieldTransform,
+    request_time: pb.Timestamp,
+) -> pb.Value:
     """Apply one FieldTransform in place; return its transform_result value."""
     kind = ft.WhichOneof("transform_type")
     current = get_field(fields, path)
@@ -107,7 +116,8 @@ def apply_transform(fields: Any, path: FieldPath, ft: Any, request_time: Any) ->
     elif kind == "increment":
         new = result = _increment(current, ft.increment)
     elif kind in ("maximum", "minimum"):
-        new = result = _extreme(current, getattr(ft, kind), kind == "maximum")
+        operand = ft.maximum if kind == "maximum" else ft.minimum
+        new = result = _extreme(current, operand, kind == "maximum")
     elif kind == "append_missing_elements":
         new, result = _append_missing(current, ft.append_missing_elements), NULL_VALUE
     elif kind == "remove_all_from_array":

@@ -6,7 +6,7 @@ null < bool < number < timestamp < string < bytes < reference < geopoint < array
 """
 
 import math
-from typing import Any
+from collections.abc import Mapping
 
 from . import pb
 from .paths import FieldPath
@@ -18,10 +18,11 @@ TYPE_BYTES, TYPE_REFERENCE, TYPE_GEO, TYPE_ARRAY, TYPE_MAP = 5, 6, 7, 8, 9
 NAN_KEY = (TYPE_NUMBER, 0)
 MAX_DOCUMENT_BYTES = 1_048_576
 
-Key = tuple[Any, ...]
+# Nested tuples of type tags, numbers, strings and bytes, only ever compared with each other.
+Key = tuple[object, ...]
 
 
-def value_key(v: Any) -> Key:
+def value_key(v: pb.Value) -> Key:
     kind = v.WhichOneof("value_type")
     if kind == "integer_value":
         return (TYPE_NUMBER, 1, v.integer_value)
@@ -52,11 +53,11 @@ def name_key(name: str) -> Key:
     return (TYPE_REFERENCE, tuple(name.split("/")))
 
 
-def is_nan(v: Any) -> bool:
+def is_nan(v: pb.Value) -> bool:
     return bool(v.WhichOneof("value_type") == "double_value" and math.isnan(v.double_value))
 
 
-def is_null(v: Any) -> bool:
+def is_null(v: pb.Value) -> bool:
     return bool(v.WhichOneof("value_type") == "null_value")
 
 
@@ -64,18 +65,19 @@ def compare(a: Key, b: Key) -> int:
     return (a > b) - (a < b)
 
 
-def get_field(fields: Any, path: FieldPath) -> Any:
+def get_field(fields: Mapping[str, pb.Value], path: FieldPath) -> pb.Value | None:
     """Value at `path` in a fields map, or None; never mutates the (shared) message."""
     value = None
+    level: Mapping[str, pb.Value] | None = fields
     for seg in path:
-        if fields is None or seg not in fields:
+        if level is None or seg not in level:
             return None
-        value = fields[seg]
-        fields = value.map_value.fields if value.WhichOneof("value_type") == "map_value" else None
+        value = level[seg]
+        level = value.map_value.fields if value.WhichOneof("value_type") == "map_value" else None
     return value
 
 
-def doc_field(doc: Any, path: FieldPath) -> Any:
+def doc_field(doc: pb.Document, path: FieldPath) -> pb.Value | None:
     if path == ("__name__",):
         return pb.Value(reference_value=doc.name)
     return get_field(doc.fields, path)
@@ -85,7 +87,7 @@ def _str_size(s: str) -> int:
     return len(s.encode("utf-8")) + 1
 
 
-def value_size(v: Any) -> int:
+def value_size(v: pb.Value) -> int:
     kind = v.WhichOneof("value_type")
     if kind == "string_value":
         return _str_size(v.string_value)
@@ -104,7 +106,7 @@ def value_size(v: Any) -> int:
     return 1
 
 
-def fields_size(fields: Any) -> int:
+def fields_size(fields: Mapping[str, pb.Value]) -> int:
     return sum(_str_size(k) + value_size(v) for k, v in fields.items())
 
 
@@ -114,14 +116,14 @@ def name_size(name: str) -> int:
     return sum(_str_size(seg) for seg in rel.split("/")) + 16
 
 
-def document_size(doc: Any) -> int:
+def document_size(doc: pb.Document) -> int:
     return name_size(doc.name) + fields_size(doc.fields) + 32
 
 
-def micros_to_timestamp(us: int) -> Any:
+def micros_to_timestamp(us: int) -> pb.Timestamp:
     seconds, rem = divmod(us, 1_000_000)
     return pb.Timestamp(seconds=seconds, nanos=rem * 1000)
 
 
-def timestamp_to_micros(ts: Any) -> int:
+def timestamp_to_micros(ts: pb.Timestamp) -> int:
     return int(ts.seconds * 1_000_000 + ts.nanos // 1000)

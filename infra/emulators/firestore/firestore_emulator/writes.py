@@ -4,8 +4,7 @@
 so that either every write is installed or, on the first failure, none is.
 """
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from . import pb
 from .errors import already_exists, failed_precondition, invalid, not_found
@@ -13,10 +12,10 @@ from .paths import check_document_name, parse_field_path
 from .transforms import apply_transform, delete_field, set_field
 from .values import MAX_DOCUMENT_BYTES, document_size, get_field, timestamp_to_micros
 
-Reader = Callable[[str], Any]
+Reader = Callable[[str], pb.Document | None]
 
 
-def write_name(w: Any) -> str:
+def write_name(w: pb.Write) -> str:
     kind = w.WhichOneof("operation")
     if kind == "update":
         return str(w.update.name)
@@ -27,7 +26,7 @@ def write_name(w: Any) -> str:
     raise invalid("A write must set update, delete or transform.")
 
 
-def check_write_names(writes: Any, root: str) -> list[str]:
+def check_write_names(writes: Iterable[pb.Write], root: str) -> list[str]:
     names = []
     for w in writes:
         name = write_name(w)
@@ -38,9 +37,11 @@ def check_write_names(writes: Any, root: str) -> list[str]:
     return names
 
 
-def stage_writes(writes: Any, read: Reader, commit_time: Any) -> tuple[dict[str, Any], list[Any]]:
+def stage_writes(
+    writes: Sequence[pb.Write], read: Reader, commit_time: pb.Timestamp
+) -> tuple[dict[str, pb.Document | None], list[pb.WriteResult]]:
     """Return ({name: new Document or None}, [WriteResult]) for the writes, in order."""
-    staged: dict[str, Any] = {}
+    staged: dict[str, pb.Document | None] = {}
     results = []
     for w in writes:
         name = write_name(w)
@@ -52,7 +53,7 @@ def stage_writes(writes: Any, read: Reader, commit_time: Any) -> tuple[dict[str,
     return staged, results
 
 
-def check_precondition(name: str, current: Any, w: Any) -> None:
+def check_precondition(name: str, current: pb.Document | None, w: pb.Write) -> None:
     if not w.HasField("current_document"):
         return
     pc = w.current_document
@@ -70,7 +71,9 @@ def check_precondition(name: str, current: Any, w: Any) -> None:
             )
 
 
-def apply_write(name: str, current: Any, w: Any, commit_time: Any) -> tuple[Any, Any]:
+def apply_write(
+    name: str, current: pb.Document | None, w: pb.Write, commit_time: pb.Timestamp
+) -> tuple[pb.Document | None, pb.WriteResult]:
     check_precondition(name, current, w)
     kind = w.WhichOneof("operation")
     if kind == "delete":
@@ -96,7 +99,7 @@ def apply_write(name: str, current: Any, w: Any, commit_time: Any) -> tuple[Any,
     return _finish(new, current, commit_time, result)
 
 
-def _merge(new: Any, current: Any, w: Any) -> None:
+def _merge(new: pb.Document, current: pb.Document | None, w: pb.Write) -> None:
     if current is not None:
         new.fields.MergeFrom(current.fields)
     for text in w.update_mask.field_paths:
@@ -108,7 +111,12 @@ def _merge(new: Any, current: Any, w: Any) -> None:
             set_field(new.fields, path, value)
 
 
-def _finish(new: Any, current: Any, commit_time: Any, result: Any) -> tuple[Any, Any]:
+def _finish(
+    new: pb.Document,
+    current: pb.Document | None,
+    commit_time: pb.Timestamp,
+    result: pb.WriteResult,
+) -> tuple[pb.Document, pb.WriteResult]:
     size = document_size(new)
     if size > MAX_DOCUMENT_BYTES:
         raise invalid(

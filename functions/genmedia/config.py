@@ -33,7 +33,7 @@ TEST_ONLY_VARS: tuple[str, ...] = (
     "GENMEDIA_VERTEX_BASE_URL",
     "GENMEDIA_LOCAL_SIGNING_KEY_FILE",
 )
-# Signs page tokens outside the cloud when no key is configured; production refuses it.
+# Signs page tokens outside the cloud when no key is configured; never used in the cloud.
 DEV_PAGE_TOKEN_KEY = "genmedia-local-development-page-token-key"  # noqa: S105 - not a secret
 MIN_KEY_LENGTH = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -247,9 +247,9 @@ def _page_token_keys(reader: _Reader, in_cloud: bool) -> tuple[str, ...]:
         elif value is not None:
             keys.append(value)
     if reader.opt("GENMEDIA_PAGE_TOKEN_KEY") is None:
-        if in_cloud:
-            reader.problems.append("GENMEDIA_PAGE_TOKEN_KEY is required on Cloud Run/Functions")
-        keys.insert(0, DEV_PAGE_TOKEN_KEY)
+        # Only the library pages; in the cloud, a library without its key fails its first
+        # paged request (Terraform mounts the secret into exactly the functions that page).
+        return () if in_cloud else (DEV_PAGE_TOKEN_KEY, *keys)
     return tuple(keys)
 
 

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from infra.local.scheduler import Scheduler
 from infra.local.seed import DEMO_EMAIL, DEMO_PASSWORD
-from infra.local.stack import ROOT, TEST_FUNCTION_ENV, Stack, StackError, StackOptions
+from infra.local.stack import (
+    ROOT,
+    TEST_FUNCTION_ENV,
+    Stack,
+    StackError,
+    StackOptions,
+    user_settings,
+)
 
 
 def _scheduled_jobs(stack: Stack) -> list[tuple[str, str]]:
@@ -42,12 +49,21 @@ def main() -> int:
         action="store_true",
         help="functions use the test suite settings (GENMEDIA_REUSE_STACK=1)",
     )
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=ROOT / ".env",
+        help="GENMEDIA_* function settings in .env format (the environment wins)",
+    )
     args = parser.parse_args()
+    settings, ignored = user_settings(dict(os.environ), args.env_file)
+    for name in ignored:
+        print(f"ignoring {name}: the local stack sets it itself", file=sys.stderr)
     options = StackOptions(
         echo=True,
         state_dir=args.state_dir,
         external_firestore=os.environ.get("FIRESTORE_EMULATOR_HOST"),
-        function_env=dict(TEST_FUNCTION_ENV) if args.test_settings else {},
+        function_env={**settings, **(TEST_FUNCTION_ENV if args.test_settings else {})},
     )
     stack = Stack(options)
     stopping = threading.Event()
@@ -70,6 +86,8 @@ def main() -> int:
         print(f"  {key:<19} {info[key]}")
     for name, url in info["functions"].items():  # type: ignore[attr-defined]
         print(f"  function {name:<18} {url}")
+    if settings:
+        print(f"  function settings   {', '.join(f'{k}={v}' for k, v in sorted(settings.items()))}")
     print(
         f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}   token: make token EMAIL={DEMO_EMAIL}\n"
         "Ctrl-C stops everything.",

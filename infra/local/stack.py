@@ -42,6 +42,33 @@ EMULATORS = ("firestore", "auth", "storage", "tasks")
 TEST_FUNCTION_ENV = {"GENMEDIA_RATE_LIMIT_BURST": "1000", "GENMEDIA_RATE_LIMIT_PER_MINUTE": "1000"}
 
 
+# Set by the stack itself to wire functions to its emulators and keys; a user's value is ignored.
+STACK_WIRED = frozenset(
+    {
+        "GENMEDIA_MEDIA_BUCKET",
+        "GENMEDIA_LOCAL_SIGNING_KEY_FILE",
+        "GENMEDIA_PAGE_TOKEN_KEY",
+        "GENMEDIA_PUBLIC_BASE_URL",
+    }
+)
+
+
+def user_settings(environ: dict[str, str], env_file: Path) -> tuple[dict[str, str], list[str]]:
+    """Function settings a ``make dev`` user asked for: ``GENMEDIA_*`` variables from
+    ``env_file`` (``.env`` format), overridden by the environment; and the names ignored."""
+    from dotenv import dotenv_values
+
+    from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    # GENMEDIA_PORT_* choose the stack's own ports (choose_ports), not function settings.
+    wanted = {
+        k: v
+        for k, v in {**from_file, **environ}.items()
+        if k.startswith("GENMEDIA_") and not k.startswith("GENMEDIA_PORT_") and v
+    }
+    ignored = sorted(k for k in wanted if k in STACK_WIRED)
+    return {k: v for k, v in wanted.items() if k not in ignored}, ignored
+
+
 class StackError(RuntimeError):
     pass
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from genmedia import pagination, quotas, search
 from genmedia.catalog import ID_RE
+from genmedia.errors import Internal
 from genmedia.principal import Principal
 from genmedia.services.access import is_purged, readable
 from genmedia.services.views import asset_view, usage_view
@@ -41,6 +42,8 @@ def list_assets(deps: Deps, principal: Principal, params: ListAssets) -> dict[st
     query_fp = pagination.fingerprint(spec)
     size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     keys = deps.settings.page_token_keys
+    if not keys:
+        raise Internal("GENMEDIA_PAGE_TOKEN_KEY is not configured for this function")
     after = _cursor(params.page_token, query_fp, keys) if params.page_token else None
     rows = deps.database.assets.list_page(spec, size + 1, after)
     page, more = rows[:size], len(rows) > size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genmedia.errors import InvalidArgument, NotFound
+from genmedia.errors import Internal, InvalidArgument, NotFound
 from genmedia.principal import Principal
 from genmedia.services import library
 from genmedia.services.library import ListAssets
@@ -77,3 +77,9 @@ def test_usage_shows_overrides_and_current_period_only(fakes: Fakes) -> None:
     view = library.usage(fakes.deps, BOB)
     assert view["images"]["used"] == 0 and view["images"]["limit"] == 7
     assert view["videos"]["limit"] == 20
+
+
+def test_a_library_without_its_page_token_key_refuses_to_page() -> None:
+    fakes = make_deps(K_SERVICE="library", GENMEDIA_PAGE_TOKEN_KEY="")
+    with pytest.raises(Internal, match="GENMEDIA_PAGE_TOKEN_KEY"):
+        library.list_assets(fakes.deps, ALICE, ListAssets())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,10 @@ EXTENSIONS: dict[str, str] = {
     "image/webp": "webp",
     "video/mp4": "mp4",
 }
-Variant = Literal["original", "thumbnail"]
+Variant = Literal["original", "thumbnail"]  # the keys of IMAGE_VARIANTS, for validation
 
 AspectRatio = Literal["1:1", "3:4", "4:3", "9:16", "16:9"]
-ASPECT_RATIOS: tuple[AspectRatio, ...] = ("1:1", "3:4", "4:3", "9:16", "16:9")
+ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)
 
 # Imagen accepts at most four samples per request; the local provider keeps the same ceiling
 # so switching providers never changes which requests are valid.

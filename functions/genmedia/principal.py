@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from genmedia.errors import PermissionDenied
 
 Role = Literal["admin", "user", "viewer"]
-ROLES: tuple[Role, ...] = ("admin", "user", "viewer")  # most privileged first
+ROLES: tuple[Role, ...] = get_args(Role)  # most privileged first
 RANK: dict[Role, int] = {role: rank for rank, role in enumerate(reversed(ROLES))}
 
 

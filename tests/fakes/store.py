@@ -1,6 +1,6 @@
 """An in-memory double of ``genmedia.store.database.Database`` for service unit tests.
 
-Same repositories and methods as the Firestore ones, over dicts. ``transaction`` serialises
+Same repositories and methods as the Firestore ones, over dicts. ``run_transaction`` serialises
 callers with one lock and rolls every change back when the work raises, which is what the
 services rely on Firestore transactions for.
 """
@@ -174,7 +174,7 @@ class InMemoryDatabase:
         self.transactions = 0
         self.reachable = True
 
-    def transaction(self, work: Callable[[object], T]) -> T:
+    def run_transaction(self, work: Callable[[object], T]) -> T:
         with self._lock:
             self.transactions += 1
             saved = copy.deepcopy(vars(self.state))

@@ -114,7 +114,7 @@ def _charge(deps: Deps, uid: str, assets: list[AssetRecord], now: datetime) -> q
             db.assets.create(txn, asset)
         return charge
 
-    return db.transaction(work)
+    return db.run_transaction(work)
 
 
 def _refund(deps: Deps, charge: quotas.Charge, asset_ids: list[str]) -> UsageRecord:
@@ -128,7 +128,7 @@ def _refund(deps: Deps, charge: quotas.Charge, asset_ids: list[str]) -> UsageRec
         db.assets.mark_failed(txn, asset_ids, now)
         return refunded
 
-    return db.transaction(work)
+    return db.run_transaction(work)
 
 
 def _call_provider(deps: Deps, provider: ImageProvider, spec: ImageSpec) -> list[bytes]:

@@ -59,7 +59,7 @@ def _transition(deps: Deps, asset_id: str, principal: Principal, change: Change)
         assets.put(txn, updated)
         return updated
 
-    return deps.database.transaction(work)
+    return deps.database.run_transaction(work)
 
 
 def _acquire(

@@ -9,6 +9,6 @@
 - ``moderation_events/{id}``: ``moderation.ModerationEventRepository``; blocked prompts.
 
 Records and their (de)serialisation are in ``records``; transactions run through
-``Database.transaction`` (``transactions.run_transaction``). Index needs are listed in
+``Database.run_transaction`` (``transactions.run_transaction``). Index needs are listed in
 infra/firestore-indexes.md.
 """

@@ -1,5 +1,5 @@
 """The Firestore database as the services see it: one repository per collection, and
-transactions through ``transaction(work)``.
+transactions through ``run_transaction(work)``.
 
 Built once per instance by the composition root; the Firestore client itself is created on
 first use. Unit tests use an in-memory double with the same attributes (tests/fakes/store.py).
@@ -53,7 +53,7 @@ class Database:
     def moderation_events(self) -> ModerationEventRepository:
         return ModerationEventRepository(self.client)
 
-    def transaction(self, work: Callable[[firestore.Transaction], T]) -> T:
+    def run_transaction(self, work: Callable[[firestore.Transaction], T]) -> T:
         return run_transaction(self.client, work)
 
     def ping(self, timeout_s: float) -> None:

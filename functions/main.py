@@ -11,8 +11,7 @@ from __future__ import annotations
 import flask
 import functions_framework
 
-from genmedia import bootstrap
-from genmedia.http import server
+from genmedia import bootstrap, server
 
 bootstrap.boot()
 server.configure()

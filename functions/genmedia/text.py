@@ -37,11 +37,18 @@ def skeleton(text: str) -> str:
 
 @functools.cache
 def _latin_lookalikes() -> dict[str, str]:
-    """Non-ASCII character -> the ASCII letter (or digit) it is confusable with."""
-    from confusable_homoglyphs.confusables import confusables_data
+    """Non-ASCII character -> the ASCII letter (or digit) it is confusable with.
 
+    Read from the package's data file rather than its module, which keeps all 9,600 entries
+    (several MiB) alive for the life of the instance; this table has ~1,300.
+    """
+    import importlib.resources
+    import json
+
+    data = importlib.resources.files("confusable_homoglyphs").joinpath("confusables.json")
+    confusables: dict[str, list[dict[str, str]]] = json.loads(data.read_text(encoding="utf-8"))
     table: dict[str, str] = {}
-    for char, homoglyphs in confusables_data.items():
+    for char, homoglyphs in confusables.items():
         if len(char) != 1 or char.isascii():
             continue
         ascii_twins = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii()]

@@ -7,18 +7,12 @@ NODE_DIR := infra/node
 
 .PHONY: setup dev test lint format token bench clean
 
-setup: $(VENV)/.installed .venv-tasks/.installed $(NODE_DIR)/node_modules/.installed
+setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	touch $@
-
-# The Cloud Tasks emulator pins protobuf<5, which the functions' clients cannot share: own venv.
-.venv-tasks/.installed: infra/local/requirements-tasks.txt
-	test -x .venv-tasks/bin/python || $(PYTHON) -m venv .venv-tasks
-	.venv-tasks/bin/pip install -q --disable-pip-version-check -r infra/local/requirements-tasks.txt
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -33,6 +27,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions/genmedia infra
 	$(PY) infra/emulators/firestore/gen_pb_stub.py --check
+	$(PY) infra/emulators/tasks/gen_tasks_pb_stub.py --check
 
 format: setup
 	$(VENV)/bin/ruff format .
@@ -52,4 +47,4 @@ bench: setup
 	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-tasks $(NODE_DIR)/node_modules .local
+	rm -rf $(VENV) $(NODE_DIR)/node_modules .local

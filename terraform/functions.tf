@@ -61,7 +61,7 @@ locals {
     GENMEDIA_IDEMPOTENCY_TTL_HOURS     = var.idempotency_ttl_hours
     GENMEDIA_PURGE_RETENTION_DAYS      = var.purge_retention_days
     GENMEDIA_PROCESSING_CONCURRENCY    = var.processing_concurrency
-    GENMEDIA_TASKS_LOCATION            = google_cloud_tasks_queue.video_jobs.location
+    GENMEDIA_TASKS_LOCATION            = google_cloud_tasks_queue.queue["video-jobs"].location
     GENMEDIA_LOG_LEVEL                 = var.log_level
     # Unset rather than empty when not configured, so the code's own defaults apply.
     GENMEDIA_CORS_ORIGINS        = length(var.cors_origins) > 0 ? join(",", var.cors_origins) : null

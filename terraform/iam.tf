@@ -127,8 +127,8 @@ resource "google_service_account_iam_member" "self_signer" {
 
 resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
   for_each = toset([for g in local.grants : g.fn if g.cap == "enqueue"])
-  name     = google_cloud_tasks_queue.video_jobs.name
-  location = google_cloud_tasks_queue.video_jobs.location
+  name     = google_cloud_tasks_queue.queue["video-jobs"].name
+  location = google_cloud_tasks_queue.queue["video-jobs"].location
   role     = "roles/cloudtasks.enqueuer"
   member   = google_service_account.function[each.value].member
 }

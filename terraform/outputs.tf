@@ -32,7 +32,7 @@ output "invoker_service_account" {
 
 output "video_jobs_queue" {
   description = "Full name of the video-jobs queue."
-  value       = google_cloud_tasks_queue.video_jobs.id
+  value       = google_cloud_tasks_queue.queue["video-jobs"].id
 }
 
 output "source_object" {

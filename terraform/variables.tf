@@ -281,15 +281,12 @@ variable "waf_sensitivity" {
   }
 }
 
-variable "video_jobs_queue" {
-  description = "Dispatch limits and retries of the video-jobs Cloud Tasks queue."
-  type = object({
-    max_dispatches_per_second = optional(number, 2)
-    max_concurrent_dispatches = optional(number, 10)
-    max_attempts              = optional(number, 5)
-    min_backoff               = optional(string, "10s")
-    max_backoff               = optional(string, "300s")
-  })
+variable "queue_overrides" {
+  description = "Per-queue changes to functions/queues.json: rate_limits and retry_config fields by queue name, e.g. { \"video-jobs\" = { rate_limits = { max_dispatches_per_second = 5 } } }."
+  type = map(object({
+    rate_limits  = optional(map(number), {})
+    retry_config = optional(map(string), {})
+  }))
   default = {}
 }
 

@@ -1,5 +1,5 @@
-"""Start-up state of the local stack: buckets, the local signing and page-token keys, the
-demo user."""
+"""Start-up state of the local stack: buckets, task queues, the local signing and page-token
+keys, the demo user."""
 
 from __future__ import annotations
 
@@ -78,9 +78,12 @@ def create_bucket(storage_host: str, project_id: str, name: str) -> None:
 
 
 def seed(stack: Stack) -> None:
+    from infra.local.queues import create_queues
+
     info = stack.info()
     for bucket in buckets(stack.options.project_id):
         create_bucket(str(info["storage_emulator"]), stack.options.project_id, bucket)
+    create_queues(str(info["tasks_emulator"]), stack.options.project_id)
     if stack.options.seed_demo_user:
         auth = AuthEmulator(str(info["auth_emulator"]), stack.options.project_id)
         auth.ensure_user(DEMO_EMAIL, DEMO_PASSWORD)

@@ -11,7 +11,6 @@ from infra.local.stack import (
     FIREBASE,
     HOST,
     ROOT,
-    TASKS_EMULATOR,
     StackError,
     http_ok,
     python,
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from infra.local.stack import Stack
 
 FAKE_GCS_BINARY = "vendor/fake-gcs-server/bin/fake-gcs-server-linux-{arch}"
-TASK_QUEUES = ("video-jobs",)  # every queue the functions enqueue to
 
 
 def _fake_gcs_binary() -> str:
@@ -105,14 +103,19 @@ def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
         ]
         return argv, env, state
     if name == "tasks":
-        queues = [
-            f"projects/{stack.options.project_id}/locations/us-central1/queues/{q}"
-            for q in TASK_QUEUES
+        env["PYTHONPATH"] = str(ROOT / "infra" / "emulators" / "tasks")
+        argv = [
+            python(),
+            "-m",
+            "tasks_emulator",
+            "--host",
+            HOST,
+            "--port",
+            str(stack.ports["tasks"]),
+            "--http-port",
+            str(stack.ports["tasks_admin"]),
         ]
-        argv = [str(TASKS_EMULATOR), "start", "-p", str(stack.ports["tasks"]), "-q"]
-        for queue in queues:
-            argv += ["-d", queue]
-        return argv, env, state
+        return argv, env, ROOT
     if name.startswith("fn_"):
         function = name.removeprefix("fn_")
         kind = stack.table.functions[function].get("kind", "http")
@@ -143,7 +146,7 @@ def healthy(stack: Stack, name: str) -> bool:
     if name == "storage":
         return http_ok(f"http://{HOST}:{stack.ports['storage']}/storage/v1/b")
     if name == "tasks":
-        return tcp_open(f"{HOST}:{stack.ports['tasks']}")
+        return http_ok(stack.tasks_admin + "/")
     if name.startswith("fn_"):
         kind = stack.table.functions[name.removeprefix("fn_")].get("kind", "http")
         url = stack.function_url(name.removeprefix("fn_"))

@@ -23,7 +23,6 @@ from infra.local.routes import load_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 FIREBASE = ROOT / "infra" / "node" / "node_modules" / ".bin" / "firebase"
-TASKS_EMULATOR = ROOT / ".venv-tasks" / "bin" / "gcloud-tasks-emulator"
 HOST = "127.0.0.1"
 DEFAULT_PORTS = {
     "gateway": 8000,
@@ -34,6 +33,7 @@ DEFAULT_PORTS = {
     "auth_logging": 4500,
     "storage": 4443,
     "tasks": 8123,
+    "tasks_admin": 8124,
 }
 FUNCTION_PORT_BASE = 8101
 EMULATORS = ("firestore", "auth", "storage", "tasks")
@@ -146,6 +146,11 @@ class Stack:
             return f"http://{self.options.external_firestore}"
         return f"http://{HOST}:{self.ports['firestore_admin']}"
 
+    @property
+    def tasks_admin(self) -> str:
+        """The Tasks emulator's HTTP admin port: reset, attempts, faults, OIDC certificates."""
+        return f"http://{HOST}:{self.ports['tasks_admin']}"
+
     def function_url(self, name: str) -> str:
         return f"http://{HOST}:{self.ports['fn_' + name]}"
 
@@ -188,6 +193,7 @@ class Stack:
             "firestore_admin": self.firestore_admin,
             "storage_emulator": env["STORAGE_EMULATOR_HOST"].removeprefix("http://"),
             "tasks_emulator": env["CLOUD_TASKS_EMULATOR_HOST"],
+            "tasks_admin": self.tasks_admin,
             "media_bucket": seed.media_bucket(self.options.project_id),
             "function_env": self.options.function_env,
             "functions": {name: self.function_url(name) for name in self.function_names},

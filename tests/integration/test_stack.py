@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -178,3 +179,30 @@ def test_gateway_routes_only_public_paths(stack_info: dict[str, object]) -> None
     assert missing.headers["Content-Type"] == "application/problem+json"
     assert missing.json()["code"] == "NOT_FOUND"
     assert requests.get(gateway + "/v1/nothing-here", timeout=10).status_code == 404
+
+
+def test_the_declared_queues_exist_with_their_retry_and_rate_settings(
+    stack_info: dict[str, Any],
+) -> None:
+    import grpc
+    from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+    from infra.local.queues import LOCATION, load_queues
+
+    channel = grpc.insecure_channel(stack_info["tasks_emulator"])
+    client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    parent = f"projects/{stack_info['project_id']}/locations/{LOCATION}"
+    try:
+        found = {q.name.rsplit("/", 1)[1]: q for q in client.list_queues(parent=parent)}
+    finally:
+        channel.close()
+    declared = load_queues()
+    assert set(found) == set(declared)
+    for name, spec in declared.items():
+        retry, rates = found[name].retry_config, found[name].rate_limits
+        assert retry.max_attempts == spec["retry_config"]["max_attempts"]
+        assert retry.min_backoff.total_seconds() == float(spec["retry_config"]["min_backoff"][:-1])
+        assert retry.max_doublings == spec["retry_config"]["max_doublings"]
+        limit = spec["rate_limits"]["max_concurrent_dispatches"]
+        assert rates.max_concurrent_dispatches == limit

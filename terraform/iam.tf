@@ -116,7 +116,7 @@ resource "google_storage_bucket_iam_member" "function" {
   }
 }
 
-# V4 signed URLs are signed by IAM signBlob as the function's own identity (storage.py):
+# V4 signed URLs are signed by IAM signBlob as the function's own identity (url_signer.py):
 # the function may sign as itself and as no other account.
 resource "google_service_account_iam_member" "self_signer" {
   for_each           = toset([for g in local.grants : g.fn if g.cap == "sign_urls"])

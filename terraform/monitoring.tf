@@ -141,7 +141,7 @@ resource "google_monitoring_alert_policy" "generate_latency" {
   }
 }
 
-# resilience.CircuitBreaker._open logs WARNING "circuit <name> opened" from logger
+# breaker.CircuitBreaker._open logs WARNING "circuit <name> opened" from logger
 # genmedia.breaker, with jsonPayload.breaker = <name>, once per opening per instance.
 resource "google_logging_metric" "breaker_open" {
   name   = "${var.prefix}_circuit_breaker_open"

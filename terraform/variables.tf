@@ -180,7 +180,7 @@ variable "page_token_previous_version" {
 }
 
 variable "signed_url_cache" {
-  description = "Per-instance reuse of signed URLs (signing.py): window cap in seconds and LRU size; null keeps the code's defaults."
+  description = "Per-instance reuse of signed URLs (url_signer.py): window cap in seconds and LRU size; null keeps the code's defaults."
   type = object({
     reuse_seconds = optional(number)
     cache_size    = optional(number)

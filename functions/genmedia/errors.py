@@ -127,7 +127,7 @@ class ProviderUnavailable(GenMediaError):
 
 
 class ProviderError(Exception):
-    """A provider call failed; ``retryable`` tells resilience whether trying again can help.
+    """A provider call failed; ``retryable`` tells retry whether trying again can help.
 
     Not a GenMediaError: services decide how a provider failure reaches the client
     (usually a refund and a 503 ``PROVIDER_UNAVAILABLE``).

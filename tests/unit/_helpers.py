@@ -1,4 +1,4 @@
-"""Shared helpers for the unit tests of config, http, logging, resilience and openapi."""
+"""Shared helpers for the unit tests: settings from a small environment, requests through a router."""
 
 from __future__ import annotations
 

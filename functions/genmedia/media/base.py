@@ -79,7 +79,7 @@ class ImageProvider(Protocol):
     ``generate`` returns between 1 and ``spec.count`` images, or raises ``ContentBlocked``
     (nothing survived the provider's safety filters) or ``ProviderError``. Only Vertex can
     return fewer than requested — when its filters drop some samples — so callers must charge
-    by ``len(result)``. Providers never retry: resilience wraps them.
+    by ``len(result)``. Providers never retry: the service wraps them in retry and a breaker.
     """
 
     name: str

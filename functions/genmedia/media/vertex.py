@@ -3,7 +3,7 @@
 The SDK is imported on first use, not at module import: it pulls in pydantic models, httpx
 and google-auth, which would otherwise be paid on every cold start, including instances
 that never generate an image. The provider never retries — the SDK's own retry stays off
-(no ``retry_options``) and resilience in the service layer owns retry and circuit breaking.
+(no ``retry_options``) and the service layer owns retry and circuit breaking (retry.py, breaker.py).
 
 Partial filtering: when Imagen's safety filters drop some but not all samples, the
 survivors are returned and the caller charges for ``len(result)``; only when nothing

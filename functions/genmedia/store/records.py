@@ -37,7 +37,7 @@ class AssetRecord:
     objects: dict[str, ObjectRef] = field(default_factory=dict)  # variant -> object
     delete_time: datetime | None = None
     purge_time: datetime | None = None
-    # Held while a delete or undelete moves the objects (services/softdelete.py).
+    # Held while a delete or undelete moves the objects (services/library_trash.py).
     lease_id: str | None = None
     lease_until: datetime | None = None
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the unit tests: settings from a small environment, requests through a router."""
+"""Shared helpers for unit tests: settings from a small environment, requests to a router."""
 
 from __future__ import annotations
 

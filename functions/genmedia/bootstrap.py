@@ -20,6 +20,7 @@ from genmedia.bucket import MediaBucket
 from genmedia.clock import Clock, SystemClock
 from genmedia.config import Settings, from_environment
 from genmedia.logging import configure_logging
+from genmedia.store.assets import new_asset_id
 from genmedia.store.database import Database
 
 if TYPE_CHECKING:
@@ -51,9 +52,12 @@ class Deps:
         user_directory: UserDirectory | None = None,
         database: Database | None = None,
         bucket: MediaBucket | None = None,
+        new_id: Callable[[], str] | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # Ids of new records (assets): opaque and unguessable; tests pass a sequence.
+        self.new_id: Callable[[], str] = new_id or new_asset_id
         self._lock = threading.RLock()
         given = {
             "image_provider": image_provider,

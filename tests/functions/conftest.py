@@ -91,6 +91,12 @@ class Functions:
         self._rebuild()
         return fake
 
+    def ids(self, *values: str) -> None:
+        """Give this test's new assets these ids, in order."""
+        queue = list(values)
+        self._ports["new_id"] = lambda: queue.pop(0)
+        self._rebuild()
+
     def clock(self) -> FakeClock:
         """A fake clock for this test's instance (breakers, retries, timestamps)."""
         clock = FakeClock()

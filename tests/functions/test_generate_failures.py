@@ -110,13 +110,12 @@ def test_circuit_breaker_opens_after_failures_and_closes_after_reset(
 
 
 def test_a_storage_failure_midway_removes_only_what_this_request_uploaded(
-    functions: Any, problem: Any, emulators: Any, make_user: Any, monkeypatch: Any
+    functions: Any, problem: Any, emulators: Any, make_user: Any
 ) -> None:
     """The second asset's upload finds a foreign object at its path (create-only refuses to
     overwrite): the first asset's objects are removed, the foreign one is left alone, and the
     whole charge is refunded."""
-    ids = iter(["first-asset", "second-asset"])
-    monkeypatch.setattr("genmedia.services.generate_image.new_asset_id", lambda: next(ids))
+    functions.ids("first-asset", "second-asset")
     functions.provider(default="ok")
     client, user = functions.client("generate_image"), make_user()
     foreign = f"users/{user.uid}/assets/second-asset/original.png"

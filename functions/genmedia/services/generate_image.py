@@ -15,7 +15,6 @@ from genmedia.media.base import ImageProvider, ImageSpec, dimensions_for
 from genmedia.principal import Principal
 from genmedia.retry import retry_call
 from genmedia.services.views import asset_view, usage_view
-from genmedia.store.assets import new_asset_id
 from genmedia.store.records import AssetRecord, ObjectRef, UsageRecord
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def generate(deps: Deps, principal: Principal, spec: ImageSpec, request_id: str)
         deps.moderation(), texts, events=db.moderation_events,
         uid=principal.uid, request_id=request_id, now=now,
     )  # fmt: skip
-    pending = _pending_assets(principal.uid, spec, provider, request_id, now)
+    pending = _pending_assets(deps, principal, spec, request_id, now)
     charge = _charge(deps, principal.uid, pending, now)
     try:
         done = _produce(deps, pending, spec, provider)
@@ -71,8 +70,9 @@ def _micros(amount: Decimal) -> int:
 
 
 def _pending_assets(
-    uid: str, spec: ImageSpec, provider: ImageProvider, request_id: str, now: datetime
+    deps: Deps, principal: Principal, spec: ImageSpec, request_id: str, now: datetime
 ) -> list[AssetRecord]:
+    uid, provider = principal.uid, deps.image_provider()
     params = {
         "negative_prompt": spec.negative_prompt,
         "aspect_ratio": spec.aspect_ratio,
@@ -83,7 +83,7 @@ def _pending_assets(
     }
     return [
         AssetRecord(
-            id=new_asset_id(),
+            id=deps.new_id(),
             owner_uid=uid,
             type="image",
             state="PENDING",

@@ -11,6 +11,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import firestore
 from google.cloud.firestore_v1 import GeoPoint
+from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.services.firestore import FirestoreClient
 
 INT64_MAX, INT64_MIN = 2**63 - 1, -(2**63)
@@ -37,7 +38,8 @@ def test_every_value_type_round_trips(fs_client: firestore.Client, coll: Any) ->
         "bytes": bytes(range(256)),
         "ref": target,
         "geo": GeoPoint(-33.5, 151.25),
-        "array": [1, "two", [3, [4.5]], {"k": None}],
+        # An array may hold a map that holds an array, but never an array directly.
+        "array": [1, "two", {"inner": [3, {"deep": [4.5]}]}, {"k": None}],
         "map": {"nested": {"deep": [True, b"\x01"]}, "a.b": 1, "`q`": 2},
         "empty_array": [],
         "empty_map": {},
@@ -120,3 +122,51 @@ def test_projects_and_databases_are_isolated(
     assert fs_client.document(path).get().get("owner") == "default"
     ids = {c.id for c in clients["other-project"].collections()}
     assert path.split("/")[0] in ids and len(ids) == 1
+
+
+NESTED_ARRAY = "Cannot convert an array value in an array value."
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda ref: ref.set({"a": [1, [2]]}),
+        lambda ref: ref.set({"a": [[]]}),
+        lambda ref: ref.set({"m": {"deep": [{"ok": 1}, [1]]}}),
+        lambda ref: ref.set({"b": [[1]]}, merge=True),
+        lambda ref: ref.update({"b": [[1]]}),
+        lambda ref: ref.parent.document("new").create({"b": [[1]]}),
+    ],
+    ids=["set", "set-empty-inner", "set-in-map", "merge", "update", "create"],
+)
+def test_nested_arrays_are_rejected(coll: Any, write: Callable[[Any], Any]) -> None:
+    ref = coll.document("doc")
+    ref.set({"v": 1})
+    with pytest.raises(exceptions.InvalidArgument, match=NESTED_ARRAY):
+        write(ref)
+    assert ref.get().to_dict() == {"v": 1}
+    assert not coll.document("new").get().exists
+
+
+def test_arrays_inside_maps_inside_arrays_are_allowed(coll: Any) -> None:
+    ref = coll.document("doc")
+    ref.set({"a": [{"m": [1, {"n": [2]}]}]})
+    assert ref.get().to_dict() == {"a": [{"m": [1, {"n": [2]}]}]}
+
+
+def test_query_filters_may_compare_with_nested_arrays(coll: Any) -> None:
+    coll.document("doc").set({"a": [1]})
+    # Like Google's emulator, a filter value is not a stored value, so [[1]] is accepted.
+    assert list(coll.where(filter=FieldFilter("a", "==", [[1]])).stream()) == []
+    found = list(coll.where(filter=FieldFilter("a", "not-in", [[[1]]])).stream())
+    assert [d.id for d in found] == ["doc"]
+
+
+def test_array_union_of_a_nested_array_is_rejected(coll: Any, own_emulator_only: None) -> None:
+    ref = coll.document("doc")
+    ref.set({"u": [1]})
+    with pytest.raises(exceptions.InvalidArgument, match=NESTED_ARRAY):
+        ref.update({"u": firestore.ArrayUnion([[1]])})
+    assert ref.get().to_dict() == {"u": [1]}
+    ref.update({"u": firestore.ArrayRemove([[1]])})  # removing can never nest, so it is allowed
+    assert ref.get().to_dict() == {"u": [1]}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.api_core import exceptions
 from google.cloud import firestore
 from google.cloud.firestore_v1 import GeoPoint
 from google.cloud.firestore_v1.base_query import And, FieldFilter, Or
@@ -338,3 +339,135 @@ def test_count_up_to(
     )
     assert fields["capped"].integer_value == 4
     assert fields["all"].integer_value == 10
+
+
+COUNT = {"count": {}}
+
+
+@pytest.mark.parametrize(
+    ("aggregations", "message"),
+    [
+        ([], "Aggregations can not be empty."),
+        (
+            [{"alias": "x", **COUNT}, {"alias": "x", "sum": {"field": {"field_path": "v"}}}],
+            "Aggregation aliases contain duplicate alias: x.",
+        ),
+        # The unaliased aggregation is named field_1: N counts only unaliased aggregations.
+        (
+            [{"alias": "field_1", **COUNT}, COUNT],
+            "Aggregation aliases contain duplicate alias: field_1.",
+        ),
+    ],
+    ids=["empty", "duplicate", "duplicate-default"],
+)
+def test_invalid_aggregation_lists(
+    fs_client: firestore.Client,
+    fs_gapic: FirestoreClient,
+    coll: Any,
+    aggregations: list[Any],
+    message: str,
+) -> None:
+    coll.document("a").set({"v": 1})
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        _raw_aggregate(fs_gapic, fs_client, coll, aggregations)
+    assert raised.value.message == message
+
+
+def test_default_aggregation_aliases(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, coll: Any
+) -> None:
+    coll.document("a").set({"v": 1})
+    fields = _raw_aggregate(fs_gapic, fs_client, coll, [COUNT, {"alias": "x", **COUNT}, COUNT])
+    assert sorted(fields) == ["field_1", "field_2", "x"]
+
+
+def _kindless(gapic: FirestoreClient, parent: str, **query: Any) -> list[str]:
+    responses = gapic.run_query(
+        request={
+            "parent": parent,
+            "structured_query": {"from_": [{"all_descendants": True}], **query},
+        }
+    )
+    return [r.document.name.split("/documents/", 1)[1] for r in responses if r.document.name]
+
+
+def test_kindless_queries_return_every_descendant_in_name_order(
+    fs_emulator_host: str, fs_gapic: FirestoreClient, unique: Callable[[str], str]
+) -> None:
+    # A project of its own: a query at the root sees every document of the database.
+    client = firestore.Client(project=unique("kindless"))
+    paths = ["top/a", "top/a/sub/x", "top/a/sub/x/deep/y", "top/b/other/z", "else/q", "top/a0/s/w"]
+    for path in paths:
+        client.document(path).set({"v": 1})
+    root = f"{client._database_string}/documents"
+    assert _kindless(fs_gapic, root) == [
+        "else/q",
+        "top/a",
+        "top/a/sub/x",
+        "top/a/sub/x/deep/y",
+        "top/a0/s/w",
+        "top/b/other/z",
+    ]
+    assert _kindless(fs_gapic, f"{root}/top/a") == ["top/a/sub/x", "top/a/sub/x/deep/y"]
+    assert _kindless(fs_gapic, root, limit=2) == ["else/q", "top/a"]
+    top = client.collection("top")
+    recursive = [d.reference.path for d in top.recursive().stream()]
+    assert recursive == [
+        "top/a",
+        "top/a/sub/x",
+        "top/a/sub/x/deep/y",
+        "top/a0/s/w",
+        "top/b/other/z",
+    ]
+    assert client.recursive_delete(top) == 5
+    assert _kindless(fs_gapic, root) == ["else/q"]
+
+
+NAME_ASC = {"field": {"field_path": "__name__"}, "direction": "ASCENDING"}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {"order_by": [{**NAME_ASC, "direction": "DESCENDING"}]},
+            "kind is required for all orders except __key__ ascending",
+        ),
+        (
+            {"order_by": [{**NAME_ASC, "field": {"field_path": "v"}}]},
+            "kind is required for all orders except __key__ ascending",
+        ),
+        (
+            {
+                "where": {
+                    "field_filter": {
+                        "field": {"field_path": "v"},
+                        "op": "EQUAL",
+                        "value": {"integer_value": 1},
+                    }
+                }
+            },
+            "kind is required for filter: v",
+        ),
+        ({"order_by": [NAME_ASC]}, None),
+    ],
+    ids=["name-descending", "field-order", "field-filter", "name-ascending"],
+)
+def test_kindless_queries_order_and_filter_only_by_name(
+    fs_emulator_host: str,
+    fs_gapic: FirestoreClient,
+    unique: Callable[[str], str],
+    query: Any,
+    message: str | None,
+) -> None:
+    # At the root of a project of its own (under a document, Google's emulator answers some
+    # of these with a different, emulator-only message).
+    client = firestore.Client(project=unique("kindless"))
+    client.document("c/a").set({"v": 1})
+    parent = f"{client._database_string}/documents"
+    if message is None:
+        assert _kindless(fs_gapic, parent, **query) == ["c/a"]
+        return
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        _kindless(fs_gapic, parent, **query)
+    assert raised.value.message == message

@@ -53,6 +53,43 @@ def test_stale_update_time_is_rejected(fs_client: firestore.Client, coll: Any) -
     assert ref.get().get("v") == 4
 
 
+UPDATE_TIME_CASES = {
+    # name: (shift of the precondition from the stored update_time, document exists, error)
+    "past": (dt.timedelta(seconds=-1), True, exceptions.FailedPrecondition),
+    "equal": (dt.timedelta(0), True, None),
+    # A base version newer than the stored one could not have come from a read.
+    "future": (dt.timedelta(hours=1), True, exceptions.InvalidArgument),
+    "missing": (dt.timedelta(0), False, exceptions.FailedPrecondition),
+}
+
+
+@pytest.mark.parametrize("op", ["update", "delete"])
+@pytest.mark.parametrize("case", list(UPDATE_TIME_CASES))
+def test_update_time_precondition_matrix(
+    fs_client: firestore.Client, coll: Any, op: str, case: str
+) -> None:
+    shift, exists, error = UPDATE_TIME_CASES[case]
+    ref = coll.document("doc")
+    # For a missing document, use the update_time of one that exists, so only existence differs.
+    stored = (ref if exists else coll.document("other")).set({"v": 1}).update_time
+    option = fs_client.write_option(last_update_time=stored + shift)
+
+    def write() -> None:
+        if op == "update":
+            ref.update({"v": 2}, option=option)
+        else:
+            ref.delete(option=option)
+
+    if error is None:
+        write()
+        expected = {"v": 2} if op == "update" else None
+    else:
+        with pytest.raises(error):
+            write()
+        expected = {"v": 1} if exists else None
+    assert ref.get().to_dict() == expected
+
+
 def test_create_and_update_times(coll: Any) -> None:
     ref = coll.document("doc")
     ref.set({"v": 1})

@@ -13,15 +13,36 @@ MAX_AGGREGATIONS = 5
 Aggregation = pb.StructuredAggregationQuery.Aggregation
 
 
-def aggregate(docs: list[pb.Document], aggregations: Sequence[Aggregation]) -> pb.AggregationResult:
-    if not 1 <= len(aggregations) <= MAX_AGGREGATIONS:
+def aliases(aggregations: Sequence[Aggregation]) -> list[str]:
+    """Validate the aggregation list before the query runs; return each result's alias.
+
+    As in production, an aggregation without an alias is named `field_N`, where N counts
+    only the unaliased ones, and a default name may collide with an explicit alias.
+    """
+    if not aggregations:
+        raise invalid("Aggregations can not be empty.")
+    if len(aggregations) > MAX_AGGREGATIONS:
         raise invalid(f"An aggregation query needs 1 to {MAX_AGGREGATIONS} aggregations.")
+    names: list[str] = []
+    unaliased = 0
+    for agg in aggregations:
+        if not agg.alias:
+            unaliased += 1
+        names.append(agg.alias or f"field_{unaliased}")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise invalid(f"Aggregation aliases contain duplicate alias: {name}.")
+        seen.add(name)
+    return names
+
+
+def aggregate(
+    docs: list[pb.Document], aggregations: Sequence[Aggregation], names: list[str]
+) -> pb.AggregationResult:
     result = pb.AggregationResult()
-    for i, agg in enumerate(aggregations):
-        alias = agg.alias or f"field_{i + 1}"
-        if alias in result.aggregate_fields:
-            raise invalid(f"Duplicate aggregation alias {alias!r}.")
-        result.aggregate_fields[alias].CopyFrom(_one(docs, agg))
+    for name, agg in zip(names, aggregations, strict=True):
+        result.aggregate_fields[name].CopyFrom(_one(docs, agg))
     return result
 
 

@@ -44,6 +44,18 @@ def inequality_fields(f: pb.StructuredQuery.Filter) -> set[FieldPath]:
     return set()
 
 
+def filter_fields(f: pb.StructuredQuery.Filter) -> list[str]:
+    """The field path text of every field and unary filter, in request order."""
+    kind = f.WhichOneof("filter_type")
+    if kind == "composite_filter":
+        return [path for x in f.composite_filter.filters for path in filter_fields(x)]
+    if kind == "field_filter":
+        return [f.field_filter.field.field_path]
+    if kind == "unary_filter":
+        return [f.unary_filter.field.field_path]
+    return []
+
+
 def _composite(c: pb.StructuredQuery.CompositeFilter) -> Predicate:
     parts = [compile_filter(x) for x in c.filters]
     if not parts:

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from . import pb
 from .errors import invalid
-from .filters import compile_filter, inequality_fields
+from .filters import compile_filter, filter_fields, inequality_fields
 from .paths import NAME_FIELD, FieldPath, parse_field_path
 from .store import Database
 from .transforms import set_field
@@ -37,6 +37,8 @@ def candidates(
     selector = sq.from_[0]
     names: Iterable[str]
     if selector.all_descendants:
+        if not selector.collection_id:
+            _check_kindless(sq)
         names = db.group_names(parent, selector.collection_id)
     elif selector.collection_id:
         names = db.collection_names(f"{parent}/{selector.collection_id}")
@@ -44,6 +46,20 @@ def candidates(
         raise invalid("A collection query needs a collection id.")
     docs = (db.read(n, at) for n in names)
     return [d for d in docs if d is not None]
+
+
+def _check_kindless(sq: pb.StructuredQuery) -> None:
+    """A query over every descendant (no collection id) may only use the document name.
+
+    Documents of different collections share no index but the name one, so production and
+    Google's emulator reject other orders and filters (in Datastore terms: __key__).
+    """
+    for o in sq.order_by:
+        if parse_field_path(o.field.field_path) != NAME_FIELD or o.direction == pb.DIR_DESCENDING:
+            raise invalid("kind is required for all orders except __key__ ascending")
+    for path in filter_fields(sq.where) if sq.HasField("where") else []:
+        if parse_field_path(path) != NAME_FIELD:
+            raise invalid(f"kind is required for filter: {path}")
 
 
 def run_query(

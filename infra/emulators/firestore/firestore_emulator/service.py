@@ -5,7 +5,7 @@ import string
 from collections.abc import Iterator
 
 from . import pb
-from .aggregation import aggregate
+from .aggregation import aggregate, aliases
 from .commits import batch_write, commit
 from .errors import invalid, not_found
 from .listing import list_collection_ids, list_documents
@@ -88,12 +88,13 @@ class FirestoreService:
     ) -> Iterator[pb.RunAggregationQueryResponse]:
         db = self.db(req.parent)
         saq = req.structured_aggregation_query
+        names = aliases(saq.aggregations)  # before the query, which may lock documents
         with db.mutex:
             scope = resolve_scope(db, req)
             docs = query_documents(db, scope, req.parent, saq.structured_query)
             read_time = scope.read_time(db)
         yield pb.RunAggregationQueryResponse(
-            result=aggregate(docs, saq.aggregations),
+            result=aggregate(docs, saq.aggregations, names),
             read_time=read_time,
             transaction=scope.new_id or b"",
         )

@@ -6,9 +6,10 @@ null < bool < number < timestamp < string < bytes < reference < geopoint < array
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from . import pb
+from .errors import invalid
 from .paths import FieldPath
 
 TYPE_NULL, TYPE_BOOL, TYPE_NUMBER, TYPE_TIMESTAMP, TYPE_STRING = 0, 1, 2, 3, 4
@@ -47,6 +48,18 @@ def value_key(v: pb.Value) -> Key:
     if kind == "geo_point_value":
         return (TYPE_GEO, v.geo_point_value.latitude, v.geo_point_value.longitude)
     return (TYPE_NULL,)
+
+
+def reject_nested_arrays(values: Iterable[pb.Value], in_array: bool = False) -> None:
+    """Production cannot store an array directly inside an array; maps in arrays are fine."""
+    for v in values:
+        kind = v.WhichOneof("value_type")
+        if kind == "array_value":
+            if in_array:
+                raise invalid("Cannot convert an array value in an array value.")
+            reject_nested_arrays(v.array_value.values, in_array=True)
+        elif kind == "map_value":
+            reject_nested_arrays(v.map_value.fields.values())
 
 
 def name_key(name: str) -> Key:

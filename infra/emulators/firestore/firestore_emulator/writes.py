@@ -10,7 +10,13 @@ from . import pb
 from .errors import already_exists, failed_precondition, invalid, not_found
 from .paths import check_document_name, parse_field_path
 from .transforms import apply_transform, delete_field, set_field
-from .values import MAX_DOCUMENT_BYTES, document_size, get_field, timestamp_to_micros
+from .values import (
+    MAX_DOCUMENT_BYTES,
+    document_size,
+    get_field,
+    reject_nested_arrays,
+    timestamp_to_micros,
+)
 
 Reader = Callable[[str], pb.Document | None]
 
@@ -33,8 +39,20 @@ def check_write_names(writes: Iterable[pb.Write], root: str) -> list[str]:
         check_document_name(name)
         if not name.startswith(root + "/"):
             raise invalid(f'Document "{name}" is not in database "{root}".')
+        check_write_values(w)
         names.append(name)
     return names
+
+
+def check_write_values(w: pb.Write) -> None:
+    """Reject values production cannot store, before any lock is taken or document read."""
+    reject_nested_arrays(w.update.fields.values())
+    transforms = w.transform.field_transforms if w.HasField("transform") else w.update_transforms
+    for ft in transforms:
+        if ft.HasField("append_missing_elements"):
+            # Google's emulator stores [[1]] from ArrayUnion([[1]]); production's documents
+            # never hold a nested array, so the operand gets the same check as a set value.
+            reject_nested_arrays(ft.append_missing_elements.values, in_array=True)
 
 
 def stage_writes(
@@ -64,11 +82,19 @@ def check_precondition(name: str, current: pb.Document | None, w: pb.Write) -> N
         if not pc.exists and current is not None:
             raise already_exists(f"Document already exists: {name}")
     elif kind == "update_time":
-        want = timestamp_to_micros(pc.update_time)
-        if current is None or timestamp_to_micros(current.update_time) != want:
-            raise failed_precondition(
-                f"The document {name} does not match the required update_time precondition."
-            )
+        _check_update_time(name, current, timestamp_to_micros(pc.update_time))
+
+
+def _check_update_time(name: str, current: pb.Document | None, want: int) -> None:
+    # A missing document has stored version 0. A base version newer than the stored one
+    # cannot come from a read, so production calls it a bad request, not a failed condition.
+    stored = 0 if current is None else timestamp_to_micros(current.update_time)
+    if current is not None and want > stored:
+        raise invalid(f"Invalid base version, it is greater than the stored version: {name}")
+    if current is None or want != stored:
+        raise failed_precondition(
+            f"the stored version ({stored}) does not match the required base version ({want})"
+        )
 
 
 def apply_write(

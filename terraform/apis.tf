@@ -8,6 +8,7 @@ locals {
       "cloudbuild.googleapis.com",       # gen2 functions are built by Cloud Build
       "cloudfunctions.googleapis.com",
       "cloudresourcemanager.googleapis.com",
+      "cloudscheduler.googleapis.com", # schedules of functions/events.json
       "cloudtasks.googleapis.com",
       "compute.googleapis.com",       # load balancer and Cloud Armor
       "firebaserules.googleapis.com", # deny-all client rules on Firestore
@@ -17,6 +18,7 @@ locals {
       "identitytoolkit.googleapis.com", # Firebase Auth: revocation checks, custom claims
       "logging.googleapis.com",
       "monitoring.googleapis.com",
+      "pubsub.googleapis.com",        # topics and push subscriptions of functions/events.json
       "run.googleapis.com",           # gen2 functions run as Cloud Run services
       "secretmanager.googleapis.com", # the page-token signing key
       "storage.googleapis.com",

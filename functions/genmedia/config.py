@@ -30,6 +30,7 @@ EMULATOR_HOST_VARS: tuple[str, ...] = (
 # silently points the service at something that is not Google (or disables token checks).
 TEST_ONLY_VARS: tuple[str, ...] = (
     *EMULATOR_HOST_VARS,
+    "PUBSUB_EMULATOR_HOST",  # the local stack's; no function reads it yet
     "GENMEDIA_VERTEX_BASE_URL",
     "GENMEDIA_LOCAL_SIGNING_KEY_FILE",
 )

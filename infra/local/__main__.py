@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from infra.local.scheduler import Scheduler
+from infra.local.scheduler import Job, Scheduler
 from infra.local.seed import DEMO_EMAIL, DEMO_PASSWORD
 from infra.local.stack import (
     ROOT,
@@ -22,11 +22,17 @@ from infra.local.stack import (
 )
 
 
-def _scheduled_jobs(stack: Stack) -> list[tuple[str, str]]:
+def _scheduled_jobs(stack: Stack) -> list[Job]:
+    """The schedules of functions/events.json: one publish each through Pub/Sub, or, for
+    direct delivery, one post to every function subscribed to the schedule's topic."""
+    schedules = stack.events.schedules.values()
+    if stack.pubsub:
+        return [Job(s.topic, s.payload) for s in schedules]
     return [
-        (stack.function_url(name), str(spec["schedule"]["topic"]))  # type: ignore[index]
-        for name, spec in stack.table.functions.items()
-        if spec.get("kind") == "event" and spec.get("schedule")
+        Job(s.topic, s.payload, stack.function_url(sub.function))
+        for s in schedules
+        for sub in stack.events.subscriptions.values()
+        if sub.topic == s.topic
     ]
 
 
@@ -75,7 +81,9 @@ def main() -> int:
     except StackError as exc:
         print(f"local stack failed to start: {exc}", file=sys.stderr)
         return 1
-    scheduler = Scheduler(options.project_id, _scheduled_jobs(stack), args.scheduler_interval)
+    scheduler = Scheduler(
+        options.project_id, _scheduled_jobs(stack), args.scheduler_interval, stack.pubsub_host
+    )
     if args.scheduler_interval > 0:
         scheduler.start()
     print(
@@ -84,6 +92,10 @@ def main() -> int:
     )
     for key in ("auth_emulator", "firestore_emulator", "storage_emulator", "tasks_emulator"):
         print(f"  {key:<19} {info[key]}")
+    if stack.pubsub:
+        print(f"  {'pubsub_emulator':<19} {info['pubsub_emulator']}  (events delivered by push)")
+    else:
+        print(f"  {'event delivery':<19} direct CloudEvent posts: {stack.direct_reason}")
     for name, url in info["functions"].items():  # type: ignore[attr-defined]
         print(f"  function {name:<18} {url}")
     if settings:

@@ -1,8 +1,10 @@
-"""Local stand-in for Cloud Scheduler -> Pub/Sub -> Eventarc.
+"""Local stand-in for Cloud Scheduler.
 
-Pub/Sub has no installable emulator here, so scheduled background jobs are delivered the way
-Eventarc delivers them in production: an HTTP POST of a binary-mode CloudEvent
-(`google.cloud.pubsub.topic.v1.messagePublished`) to the event function.
+Where the stack runs Google's Pub/Sub emulator, each schedule's payload is published to its
+topic, as Cloud Scheduler's pubsub_target does, and the emulator's push subscription delivers
+it. Elsewhere the event is posted directly the way it arrives in production: an HTTP POST of a
+binary-mode CloudEvent (`google.cloud.pubsub.topic.v1.messagePublished`) to the function.
+Jobs run every ``interval`` seconds, not on their cron: a developer wants them now.
 """
 
 from __future__ import annotations
@@ -12,9 +14,21 @@ import json
 import threading
 import urllib.request
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from infra.local.events import publish
+
 EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
+DEFAULT_PAYLOAD: dict[str, object] = {"trigger": "local-scheduler"}
+
+
+@dataclass(frozen=True)
+class Job:
+    topic: str
+    payload: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_PAYLOAD))
+    url: str | None = None  # the function, for direct delivery; unused when publishing
 
 
 def pubsub_event(
@@ -50,10 +64,19 @@ def post_event(url: str, project_id: str, topic: str, data: dict[str, object]) -
 
 
 class Scheduler:
-    """Posts each scheduled function's event every ``interval`` seconds until stopped."""
+    """Delivers each job every ``interval`` seconds until stopped: published to Pub/Sub when
+    ``pubsub_host`` is given, otherwise posted to the job's function. A (url, topic) pair is a
+    direct job with the default payload."""
 
-    def __init__(self, project_id: str, jobs: list[tuple[str, str]], interval: float) -> None:
-        self.project_id, self.jobs, self.interval = project_id, jobs, interval  # (url, topic) pairs
+    def __init__(
+        self,
+        project_id: str,
+        jobs: Sequence[Job | tuple[str, str]],
+        interval: float,
+        pubsub_host: str | None = None,
+    ) -> None:
+        self.project_id, self.interval, self.pubsub_host = project_id, interval, pubsub_host
+        self.jobs = [j if isinstance(j, Job) else Job(topic=j[1], url=j[0]) for j in jobs]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
@@ -63,12 +86,19 @@ class Scheduler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            for url, topic in self.jobs:
+            for job in self.jobs:
                 try:
-                    status = post_event(url, self.project_id, topic, {"trigger": "local-scheduler"})
-                    print(f"[scheduler] {topic} -> {status}", flush=True)
-                except OSError as exc:
-                    print(f"[scheduler] {topic} failed: {exc}", flush=True)
+                    print(f"[scheduler] {job.topic} -> {self.deliver(job)}", flush=True)
+                except OSError as exc:  # the next tick tries again, as Cloud Scheduler would
+                    print(f"[scheduler] {job.topic} failed: {exc}", flush=True)
+
+    def deliver(self, job: Job) -> str:
+        """Deliver one job now; the message id (published) or the HTTP status (direct)."""
+        if self.pubsub_host:
+            return "message " + publish(self.pubsub_host, self.project_id, job.topic, job.payload)
+        if job.url is None:
+            raise ValueError(f"direct job for {job.topic} has no function URL")
+        return str(post_event(job.url, self.project_id, job.topic, job.payload))
 
     def stop(self) -> None:
         self._stop.set()

@@ -78,12 +78,15 @@ def create_bucket(storage_host: str, project_id: str, name: str) -> None:
 
 
 def seed(stack: Stack) -> None:
+    from infra.local.events import seed_events
     from infra.local.queues import create_queues
 
     info = stack.info()
     for bucket in buckets(stack.options.project_id):
         create_bucket(str(info["storage_emulator"]), stack.options.project_id, bucket)
     create_queues(str(info["tasks_emulator"]), stack.options.project_id)
+    if stack.pubsub_host:  # as Terraform creates them: topics, then push subscriptions
+        seed_events(stack.pubsub_host, stack.options.project_id, stack.events, stack.function_url)
     if stack.options.seed_demo_user:
         auth = AuthEmulator(str(info["auth_emulator"]), stack.options.project_id)
         auth.ensure_user(DEMO_EMAIL, DEMO_PASSWORD)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,29 @@ if TYPE_CHECKING:
     from infra.local.stack import Stack
 
 FAKE_GCS_BINARY = "vendor/fake-gcs-server/bin/fake-gcs-server-linux-{arch}"
+# Google's emulator, installed with the Google Cloud CLI (component pubsub-emulator).
+PUBSUB_EMULATOR = Path(
+    "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
+)
+
+
+def pubsub_choice(wanted: bool | None) -> tuple[bool, str]:
+    """Whether the stack runs Google's Pub/Sub emulator, and why not when it does not.
+
+    None detects it: the emulator script and a Java runtime to run it. Direct delivery (the
+    local scheduler posting CloudEvents) is the fallback on machines without the Cloud CLI.
+    """
+    if wanted is False:
+        return False, "turned off (pubsub=False)"
+    if not PUBSUB_EMULATOR.exists():
+        missing = f"Google's Pub/Sub emulator is not installed ({PUBSUB_EMULATOR})"
+    elif shutil.which("java") is None:
+        missing = "the Pub/Sub emulator needs java on PATH"
+    else:
+        return True, ""
+    if wanted:
+        raise StackError(f"Pub/Sub requested but {missing}")
+    return False, missing
 
 
 def _fake_gcs_binary() -> str:
@@ -116,6 +140,9 @@ def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
             str(stack.ports["tasks_admin"]),
         ]
         return argv, env, ROOT
+    if name == "pubsub":
+        argv = [str(PUBSUB_EMULATOR), f"--host={HOST}", f"--port={stack.ports['pubsub']}"]
+        return argv, env, state
     if name.startswith("fn_"):
         function = name.removeprefix("fn_")
         kind = stack.table.functions[function].get("kind", "http")
@@ -147,6 +174,8 @@ def healthy(stack: Stack, name: str) -> bool:
         return http_ok(f"http://{HOST}:{stack.ports['storage']}/storage/v1/b")
     if name == "tasks":
         return http_ok(stack.tasks_admin + "/")
+    if name == "pubsub":  # its REST API answers "Ok" on / once gRPC serves too
+        return http_ok(f"http://{stack.pubsub_host}/")
     if name.startswith("fn_"):
         kind = stack.table.functions[name.removeprefix("fn_")].get("kind", "http")
         url = stack.function_url(name.removeprefix("fn_"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.local import seed
+from infra.local.events import EVENTS_JSON, Events, load_events
 from infra.local.gateway import Gateway
 from infra.local.gateway import serve as serve_gateway
 from infra.local.processes import Child, stop_all
@@ -34,6 +35,7 @@ DEFAULT_PORTS = {
     "storage": 4443,
     "tasks": 8123,
     "tasks_admin": 8124,
+    "pubsub": 8085,
 }
 FUNCTION_PORT_BASE = 8101
 EMULATORS = ("firestore", "auth", "storage", "tasks")
@@ -83,6 +85,8 @@ class StackOptions:
     external_firestore: str | None = None  # host:port of an emulator someone else runs
     function_env: dict[str, str] = field(default_factory=dict)
     start_timeout: float = 90.0
+    events_file: Path = EVENTS_JSON
+    pubsub: bool | None = None  # None: Google's emulator where installed; False: direct delivery
 
 
 def _port_free(port: int) -> bool:
@@ -103,9 +107,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def choose_ports(functions: list[str], free: bool) -> dict[str, int]:
+def choose_ports(functions: list[str], free: bool, *, pubsub: bool = True) -> dict[str, int]:
     """Fixed defaults (overridable with GENMEDIA_PORT_<NAME>), or free ports for tests."""
-    wanted = dict(DEFAULT_PORTS)
+    # Without the Pub/Sub emulator its port must not be reported taken.
+    wanted = {k: v for k, v in DEFAULT_PORTS.items() if pubsub or k != "pubsub"}
     wanted.update({f"fn_{name}": FUNCTION_PORT_BASE + i for i, name in enumerate(functions)})
     if free:
         return {name: _free_port() for name in wanted}
@@ -134,6 +139,9 @@ class Stack:
         self.children: dict[str, Child] = {}
         self.gateway: Gateway | None = None
         self.ports: dict[str, int] = {}
+        self.events: Events = Events()
+        self.pubsub = False
+        self.direct_reason = ""  # why events are posted directly, when they are
 
     # -- addresses -------------------------------------------------------------------------
     @property
@@ -151,21 +159,34 @@ class Stack:
         """The Tasks emulator's HTTP admin port: reset, attempts, faults, OIDC certificates."""
         return f"http://{HOST}:{self.ports['tasks_admin']}"
 
+    @property
+    def pubsub_host(self) -> str | None:
+        return f"{HOST}:{self.ports['pubsub']}" if self.pubsub else None
+
+    @property
+    def event_delivery(self) -> str:
+        return "pubsub" if self.pubsub else "direct"
+
     def function_url(self, name: str) -> str:
         return f"http://{HOST}:{self.ports['fn_' + name]}"
 
     def emulator_env(self) -> dict[str, str]:
         """What a Google client needs to talk to this stack instead of Google."""
-        return {
+        env = {
             "GOOGLE_CLOUD_PROJECT": self.options.project_id,
             "FIRESTORE_EMULATOR_HOST": self.firestore_host,
             "STORAGE_EMULATOR_HOST": f"http://{HOST}:{self.ports['storage']}",
             "FIREBASE_AUTH_EMULATOR_HOST": f"{HOST}:{self.ports['auth']}",
             "CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{self.ports['tasks']}",
         }
+        if self.pubsub_host:
+            env["PUBSUB_EMULATOR_HOST"] = self.pubsub_host
+        return env
 
     def function_env(self, name: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GENMEDIA_", "K_"))}
+        # A shell's emulator must not reach functions of a stack that delivers directly.
+        env.pop("PUBSUB_EMULATOR_HOST", None)
         env.update(self.emulator_env())
         env.update(
             {
@@ -194,6 +215,8 @@ class Stack:
             "storage_emulator": env["STORAGE_EMULATOR_HOST"].removeprefix("http://"),
             "tasks_emulator": env["CLOUD_TASKS_EMULATOR_HOST"],
             "tasks_admin": self.tasks_admin,
+            "pubsub_emulator": self.pubsub_host,
+            "event_delivery": self.event_delivery,
             "media_bucket": seed.media_bucket(self.options.project_id),
             "function_env": self.options.function_env,
             "functions": {name: self.function_url(name) for name in self.function_names},
@@ -210,11 +233,32 @@ class Stack:
 
     def _wanted(self) -> list[str]:
         names = [e for e in EMULATORS if not (e == "firestore" and self.options.external_firestore)]
+        names += ["pubsub"] if self.pubsub else []
         return names + [f"fn_{n}" for n in self.function_names]
+
+    def plan(self) -> None:
+        """Read the event declarations, choose the event delivery and the ports; no process
+        starts, so a bad declaration fails before anything runs."""
+        from infra.local import services
+
+        self.events = load_events(self.options.events_file)
+        unknown = sorted(
+            f"{name} -> {sub.function}"
+            for name, sub in self.events.subscriptions.items()
+            if sub.function not in self.function_names
+        )
+        if unknown:
+            raise StackError(
+                f"{self.options.events_file} subscribes functions the stack does not run: "
+                + ", ".join(unknown)
+                + f" (functions: {', '.join(self.function_names)})"
+            )
+        self.pubsub, self.direct_reason = services.pubsub_choice(self.options.pubsub)
+        self.ports = choose_ports(self.function_names, self.options.free_ports, pubsub=self.pubsub)
 
     def start(self) -> dict[str, object]:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
-        self.ports = choose_ports(self.function_names, self.options.free_ports)
+        self.plan()
         seed.ensure_signing_key(
             self.options.state_dir / "signing-key.json", self.options.project_id
         )

@@ -9,15 +9,10 @@ project, so no test depends on a reset endpoint or on another test's data.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,78 +21,20 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.services.firestore import FirestoreClient
 from google.cloud.firestore_v1.services.firestore.transports import FirestoreGrpcTransport
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-EMULATOR_PATH = REPO_ROOT / "infra" / "emulators" / "firestore"
+from tests.emulators.process import FIRESTORE, EmulatorProcess
+
 # Short enough to keep the lock-timeout test quick, long enough for 50 queued increments.
 SUITE_LOCK_TIMEOUT_S = "4"
-READY_TIMEOUT_S = 20.0
 # Set before the session starts only when the suite targets someone else's emulator.
 FOREIGN_EMULATOR_HOST = os.environ.get("FIRESTORE_EMULATOR_HOST")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class EmulatorProcess:
-    proc: subprocess.Popen[str]
-    port: int
-    http_port: int
-    ready_line: str
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def stop(self, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-
 def emulator_command(*args: str) -> tuple[list[str], dict[str, str]]:
-    """argv and environment that run this project's emulator, as the stack launcher does."""
-    env = dict(os.environ, PYTHONPATH=str(EMULATOR_PATH), PYTHONUNBUFFERED="1")
-    return [sys.executable, "-m", "firestore_emulator", *args], env
+    return FIRESTORE.command(*args)
 
 
 def launch_emulator(*extra: str, port: int | None = None) -> EmulatorProcess:
-    """Start `python -m firestore_emulator` and wait for its ready line."""
-    port = port or free_port()
-    http_port = free_port()
-    cmd, env = emulator_command(
-        "--host", "127.0.0.1", "--port", str(port), "--http-port", str(http_port), *extra
-    )
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT
-    )
-    line = _await_ready(proc)
-    return EmulatorProcess(proc, port, http_port, line)
-
-
-def _await_ready(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    found: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        found.append(proc.stdout.readline())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(READY_TIMEOUT_S)
-    if not found or "ready" not in found[0]:
-        proc.kill()
-        _, err = proc.communicate(timeout=5)
-        raise RuntimeError(f"Firestore emulator did not become ready: {found} {err}")
-    return found[0].strip()
+    return FIRESTORE.launch(*extra, port=port)
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,11 @@ from google.cloud import tasks_v2
 from tests.emulators.tasks.helpers import Admin, Receiver
 from tests.emulators.tasks.process import (
     EMULATOR_PATH,
-    EmulatorProcess,
     emulator_command,
     launch_emulator,
+)
+from tests.emulators.tasks.process import (
+    TasksEmulatorProcess as EmulatorProcess,
 )
 
 SUITE_MIN_DEADLINE_S = "0.5"

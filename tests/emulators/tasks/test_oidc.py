@@ -15,7 +15,7 @@ from google.cloud import tasks_v2
 from google.oauth2 import id_token
 
 from tests.emulators.tasks.helpers import Receiver
-from tests.emulators.tasks.process import EmulatorProcess
+from tests.emulators.tasks.process import TasksEmulatorProcess as EmulatorProcess
 
 Client = tasks_v2.CloudTasksClient
 SERVICE_ACCOUNT = "invoker@conformance.iam.gserviceaccount.com"

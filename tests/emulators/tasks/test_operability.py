@@ -20,7 +20,7 @@ import pytest
 from google.api_core import exceptions
 
 from tests.emulators.tasks.helpers import Receiver, Reply, from_now, wait_until
-from tests.emulators.tasks.process import EmulatorProcess
+from tests.emulators.tasks.process import TasksEmulatorProcess as EmulatorProcess
 
 READY = re.compile(r"^tasks-emulator ready grpc=127\.0\.0\.1:(\d+) http=127\.0\.0\.1:(\d+)$")
 QUEUE = "projects/ops/locations/us-central1/queues/startup"

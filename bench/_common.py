@@ -29,7 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from infra.local.authemu import AuthEmulator  # noqa: E402
-from infra.local.stack import HOST, Stack, StackOptions  # noqa: E402
+from infra.local.ports import HOST  # noqa: E402
+from infra.local.stack import Stack, StackOptions  # noqa: E402
 
 # Generous limits so the benchmarks measure generation, not the token bucket. Settings cap the
 # burst at 10 000 (config.py); a larger value makes every function refuse to boot.

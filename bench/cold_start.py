@@ -48,8 +48,9 @@ from _common import (
 )
 
 from infra.local import services
+from infra.local.ports import HOST
 from infra.local.processes import Child
-from infra.local.stack import HOST, Stack
+from infra.local.stack import Stack
 
 FUNCTION = "generate_image"
 EAGER_MODULES = (

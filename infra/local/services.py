@@ -8,11 +8,12 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from infra.local.ports import HOST
 from infra.local.stack import (
     FIREBASE,
-    HOST,
     ROOT,
     StackError,
+    http_json,
     http_ok,
     python,
     tcp_open,
@@ -177,9 +178,11 @@ def healthy(stack: Stack, name: str) -> bool:
     if name == "pubsub":  # its REST API answers "Ok" on / once gRPC serves too
         return http_ok(f"http://{stack.pubsub_host}/")
     if name.startswith("fn_"):
-        kind = stack.table.functions[name.removeprefix("fn_")].get("kind", "http")
-        url = stack.function_url(name.removeprefix("fn_"))
-        return (
-            http_ok(url + "/healthz") if kind == "http" else tcp_open(url.removeprefix("http://"))
-        )
+        function = name.removeprefix("fn_")
+        url = stack.function_url(function)
+        if stack.table.functions[function].get("kind", "http") != "http":
+            return tcp_open(url.removeprefix("http://"))
+        # Another function answering this port (it took the port first) is not this one up.
+        health = http_json(url + "/healthz")
+        return isinstance(health, dict) and health.get("function") == function
     raise StackError(f"unknown service {name}")

@@ -19,12 +19,12 @@ from infra.local import seed
 from infra.local.events import EVENTS_JSON, Events, load_events
 from infra.local.gateway import Gateway
 from infra.local.gateway import serve as serve_gateway
+from infra.local.ports import HOST, free_port, port_free
 from infra.local.processes import Child, stop_all
 from infra.local.routes import load_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 FIREBASE = ROOT / "infra" / "node" / "node_modules" / ".bin" / "firebase"
-HOST = "127.0.0.1"
 DEFAULT_PORTS = {
     "gateway": 8000,
     "firestore": 8080,
@@ -89,31 +89,13 @@ class StackOptions:
     pubsub: bool | None = None  # None: Google's emulator where installed; False: direct delivery
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        # As servers do: connections of a just-stopped stack in TIME_WAIT must not count as
-        # "in use", while a listening socket still does.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def choose_ports(functions: list[str], free: bool, *, pubsub: bool = True) -> dict[str, int]:
     """Fixed defaults (overridable with GENMEDIA_PORT_<NAME>), or free ports for tests."""
     # Without the Pub/Sub emulator its port must not be reported taken.
     wanted = {k: v for k, v in DEFAULT_PORTS.items() if pubsub or k != "pubsub"}
     wanted.update({f"fn_{name}": FUNCTION_PORT_BASE + i for i, name in enumerate(functions)})
     if free:
-        return {name: _free_port() for name in wanted}
+        return {name: free_port() for name in wanted}
     ports = {
         name: int(os.environ.get(f"GENMEDIA_PORT_{name.upper()}", port))
         for name, port in wanted.items()
@@ -121,7 +103,7 @@ def choose_ports(functions: list[str], free: bool, *, pubsub: bool = True) -> di
     taken = [
         f"{port} ({name}, GENMEDIA_PORT_{name.upper()})"
         for name, port in ports.items()
-        if not _port_free(port)
+        if not port_free(port)
     ]
     if taken:
         raise StackError(
@@ -328,6 +310,15 @@ class Stack:
             self.gateway.server_close()
             self.gateway = None
         stop_all(list(self.children.values()))
+
+
+def http_json(url: str, timeout: float = 1.0) -> object:
+    """The JSON a 2xx answer of ``url`` carries, or None (no answer, not 2xx, not JSON)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return json.loads(resp.read()) if 200 <= resp.status < 300 else None
+    except (OSError, ValueError):
+        return None
 
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:

@@ -28,7 +28,7 @@ def test_every_public_function_has_a_wrong_method_case() -> None:
 def test_healthz_answers_ok(functions: Any, target: str) -> None:
     response = functions.client(target).get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.get_data()) == {"status": "ok"}
+    assert json.loads(response.get_data()) == {"status": "ok", "function": target}
     assert response.headers["X-Request-ID"]
 
 

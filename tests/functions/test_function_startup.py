@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from genmedia.config import TEST_ONLY_VARS
+from infra.local.ports import free_port
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 CLOUD_ENV = {
@@ -24,12 +24,6 @@ SAMPLE_VALUES = {
     "GENMEDIA_VERTEX_BASE_URL": "http://127.0.0.1:9/",
     "GENMEDIA_LOCAL_SIGNING_KEY_FILE": "/tmp/signing-key.json",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def healthz_answers(port: int) -> bool:

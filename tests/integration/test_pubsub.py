@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from infra.local import events
+from infra.local.ports import free_port
 from infra.local.scheduler import EVENT_TYPE, Job, Scheduler
 from infra.local.services import pubsub_choice
 from infra.local.stack import ROOT, Stack, StackError, StackOptions
@@ -27,12 +28,6 @@ needs_emulator = pytest.mark.skipif(
     not EMULATOR_PRESENT, reason="Google's Pub/Sub emulator is not installed (Google Cloud CLI)"
 )
 RECORDER = ROOT / "tests" / "fakes" / "pubsub_recorder.py"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(check: Any, what: str, timeout: float = 30.0) -> Any:
@@ -57,7 +52,7 @@ def _listening(port: int) -> bool:
 def recorder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A functions-framework cloud_event function process; its URL and the file it records to."""
     record = tmp_path_factory.mktemp("recorder") / "events.jsonl"
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "-m", "functions_framework", "--source", str(RECORDER),
             "--target", "record", "--signature-type", "cloudevent",
             "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip

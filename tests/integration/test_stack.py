@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from infra.local import seed
+from infra.local.ports import free_port
 from infra.local.routes import load_routes
 from infra.local.stack import DEFAULT_PORTS, ROOT, Stack
 
@@ -24,12 +25,6 @@ STACK_KEYS = {
     "project_id", "gateway", "auth_emulator", "firestore_emulator", "storage_emulator",
     "tasks_emulator", "functions",
 }  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _descendants(pid: int) -> set[int]:
@@ -68,8 +63,8 @@ class Launcher:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         names = sorted(load_routes().functions)
-        ports = {name: _free_port() for name in DEFAULT_PORTS} | {
-            f"fn_{n}": _free_port() for n in names
+        ports = {name: free_port() for name in DEFAULT_PORTS} | {
+            f"fn_{n}": free_port() for n in names
         }
         env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
         env.update({f"GENMEDIA_PORT_{k.upper()}": str(v) for k, v in ports.items()})

@@ -93,8 +93,13 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile("".join(parts)), tuple(names)
 
 
-def _health(_: Request) -> Mapping[str, Any]:
-    return {"status": "ok"}
+def _health_of(function_name: str) -> Handler:
+    # Naming the function lets a caller tell which process answers a port (the local stack
+    # checks it: a port taken by another function must not pass as this one being up).
+    def health(_: Request) -> Mapping[str, Any]:
+        return {"status": "ok", "function": function_name}
+
+    return health
 
 
 class Router:
@@ -119,7 +124,8 @@ class Router:
         self._idempotency = idempotency
         self._routes: list[Route] = []
         regex, names = compile_pattern(HEALTH_PATH)
-        self._health = Route("GET", HEALTH_PATH, _health, function_name, regex, names, auth=False)
+        health = _health_of(function_name)
+        self._health = Route("GET", HEALTH_PATH, health, function_name, regex, names, auth=False)
 
     @property
     def routes(self) -> tuple[Route, ...]:

@@ -124,7 +124,8 @@ def test_head_is_answered_like_get_without_body() -> None:
 
 def test_healthz_is_built_in_and_overridable() -> None:
     resp = call(ROUTER, "GET", "/healthz")
-    assert resp.status_code == 200 and body_of(resp) == {"status": "ok"}
+    assert resp.status_code == 200
+    assert body_of(resp) == {"status": "ok", "function": ROUTER.function_name}
     assert call(ROUTER, "POST", "/healthz").headers["Allow"] == "GET, HEAD, OPTIONS"
     router = Router("x", settings=make_settings())
 

@@ -50,3 +50,38 @@ def admin(request: flask.Request) -> flask.Response:
     from genmedia.handlers import admin as handlers
 
     return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def generate_video(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import generate_video as handlers
+
+    return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def jobs(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import jobs as handlers
+
+    return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def video_worker(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import video_worker as handlers
+
+    return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def webhooks(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import webhooks as handlers
+
+    return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def deliver_webhook(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import deliver_webhook as handlers
+
+    return handlers.router.dispatch(request)

@@ -83,6 +83,12 @@ locals {
     "idempotency/body"       = ["idempotency", "body"]
     "idempotency/headers"    = ["idempotency", "headers"]
     "moderation_events/text" = ["moderation_events", "text"]
+    "jobs/prompt"            = ["jobs", "prompt"]
+    "jobs/params"            = ["jobs", "params"]
+    "jobs/progress"          = ["jobs", "progress"]
+    "jobs/operation"         = ["jobs", "operation"]
+    "webhooks/secrets"       = ["webhooks", "secrets"]
+    "webhooks/last_attempt"  = ["webhooks", "last_attempt"]
   }
 }
 

@@ -12,6 +12,7 @@
 #   bucket_probe / queue_probe   bucket metadata / list queues, for readiness (/v1/readyz, and
 #                                the per-instance /readyz on a function's own URL)
 #   enqueue                      add tasks to video-jobs with an OIDC token for the invoker
+#   media_staging                read and delete under staging/ (Veo's output, before the copy)
 #   page_tokens                  read the page-token signing key (secrets.tf)
 
 locals {
@@ -21,6 +22,14 @@ locals {
     issue_signed_url = { memory = "512Mi", concurrency = 40, max_instances = 10, timeout_s = 30, access = ["firestore_read", "auth_read", "media_read", "sign_urls"] }
     library          = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore", "auth_read", "media_read", "media_write", "media_delete", "media_trash", "page_tokens"] }
     admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin"] }
+    generate_video   = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 30, access = ["firestore", "auth_read", "enqueue", "bucket_probe", "queue_probe"] }
+    # timeout_s above the 240 s a :watch stream lasts (services/job_events.py) before the client reconnects.
+    jobs = { memory = "512Mi", concurrency = 80, max_instances = 10, timeout_s = 290, access = ["firestore", "auth_read", "page_tokens", "enqueue"] }
+    webhooks         = { memory = "512Mi", concurrency = 20, max_instances = 5, timeout_s = 30, access = ["firestore", "auth_read"] }
+    # Private: one delivery attempt per task (a receiver gets 15 s).
+    deliver_webhook = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore"] }
+    # Private: Cloud Tasks delivers each step of a job; a step polls once, so no request is long.
+    video_worker = { memory = "1Gi", concurrency = 4, max_instances = 10, timeout_s = 120, access = ["firestore", "media_write", "media_read", "media_delete", "media_staging", "vertex", "enqueue"] }
   }
 
   functions = {
@@ -30,7 +39,10 @@ locals {
       min_instances = coalesce(try(var.function_overrides[name].min_instances, null), 0)
       max_instances = coalesce(try(var.function_overrides[name].max_instances, null), spec.max_instances)
       concurrency   = coalesce(try(var.function_overrides[name].concurrency, null), spec.concurrency)
-      access        = [for a in spec.access : a if a != "vertex" || var.image_provider == "vertex"]
+      access = [
+        for a in spec.access : a
+        if a != "vertex" || (name == "video_worker" ? var.video_provider == "veo" : var.image_provider == "vertex")
+      ]
       public        = contains(local.public_functions, name)
     }
   }
@@ -101,7 +113,7 @@ resource "google_cloudfunctions2_function" "fn" {
     all_traffic_on_latest_revision   = true
 
     environment_variables = merge(
-      { for k, v in local.common_env : k => tostring(v) if v != null },
+      { for k, v in merge(local.common_env, local.video_env) : k => tostring(v) if v != null },
       # functions-framework serves with gunicorn threads = 4 x CPUs unless told: match the
       # concurrency Cloud Run sends, or requests queue inside the instance.
       { THREADS = tostring(each.value.concurrency) },

@@ -31,6 +31,8 @@ locals {
     # Soft delete and undelete move objects between users/ and trash/ (copy, then delete).
     media_trash  = [for role in ["viewer", "creator", "janitor"] : { role = role, prefix = "trash/" }]
     bucket_probe = [{ role = "probe", prefix = null }]
+    # Veo writes a job's video under staging/; the worker reads it, copies it, deletes it.
+    media_staging = [for role in ["viewer", "janitor"] : { role = role, prefix = "staging/" }]
   }
 
   # One binding per (function, role); its condition ORs the prefixes of every capability that
@@ -125,12 +127,16 @@ resource "google_service_account_iam_member" "self_signer" {
   member             = google_service_account.function[each.value].member
 }
 
+# Ending a job enqueues its webhook events, so an enqueuer may add to every queue.
 resource "google_cloud_tasks_queue_iam_member" "enqueuer" {
-  for_each = toset([for g in local.grants : g.fn if g.cap == "enqueue"])
-  name     = google_cloud_tasks_queue.queue["video-jobs"].name
-  location = google_cloud_tasks_queue.queue["video-jobs"].location
+  for_each = {
+    for pair in setproduct([for g in local.grants : g.fn if g.cap == "enqueue"], keys(local.queues)) :
+    "${pair[0]} ${pair[1]}" => { fn = pair[0], queue = pair[1] }
+  }
+  name     = google_cloud_tasks_queue.queue[each.value.queue].name
+  location = google_cloud_tasks_queue.queue[each.value.queue].location
   role     = "roles/cloudtasks.enqueuer"
-  member   = google_service_account.function[each.value].member
+  member   = google_service_account.function[each.value.fn].member
 }
 
 # Enqueuing a task with an OIDC token for the invoker is acting as the invoker.

@@ -33,6 +33,17 @@ resource "google_storage_bucket" "media" {
     }
   }
 
+  # Veo output the worker did not copy (a cancelled or failed job).
+  lifecycle_rule {
+    condition {
+      age            = 2
+      matches_prefix = ["staging/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   lifecycle_rule {
     condition {
       age = 1

@@ -318,3 +318,23 @@ variable "lb_log_sample_rate" {
     error_message = "lb_log_sample_rate must be between 0 and 1."
   }
 }
+
+variable "video_provider" {
+  description = "Video provider of the video worker: veo (Vertex AI Veo) or local (placeholder animations, for test projects)."
+  type        = string
+  default     = "veo"
+  validation {
+    condition     = contains(["veo", "local"], var.video_provider)
+    error_message = "video_provider must be veo or local."
+  }
+}
+
+variable "video_poll_seconds" {
+  description = "How often the video worker polls a running Veo operation (and writes progress)."
+  type        = number
+  default     = 10
+  validation {
+    condition     = var.video_poll_seconds >= 1 && var.video_poll_seconds <= 600
+    error_message = "video_poll_seconds must be between 1 and 600."
+  }
+}

@@ -31,9 +31,13 @@ if TYPE_CHECKING:
     from genmedia.identity import UserDirectory
     from genmedia.media import ImageProvider
     from genmedia.media.processing import ImageProcessor
+    from genmedia.media.video import VideoProvider
     from genmedia.moderation import Checker
+    from genmedia.task_auth import TaskTokenVerifier
+    from genmedia.task_queue import TaskQueue
     from genmedia.url_issuer import UrlIssuer
     from genmedia.url_signer import UrlSigner
+    from genmedia.webhooks.ssrf import Resolver
 
 T = TypeVar("T")
 
@@ -47,6 +51,10 @@ class Deps:
         *,
         clock: Clock | None = None,
         image_provider: ImageProvider | None = None,
+        video_provider: VideoProvider | None = None,
+        task_queue: TaskQueue | None = None,
+        webhook_queue: TaskQueue | None = None,
+        resolver: Resolver | None = None,
         url_issuer: UrlIssuer | None = None,
         url_signer: UrlSigner | None = None,
         user_directory: UserDirectory | None = None,
@@ -61,6 +69,10 @@ class Deps:
         self._lock = threading.RLock()
         given = {
             "image_provider": image_provider,
+            "video_provider": video_provider,
+            "task_queue": task_queue,
+            "webhook_queue": webhook_queue,
+            "resolver": resolver,
             "url_issuer": url_issuer,
             "url_signer": url_signer,
             "user_directory": user_directory,
@@ -146,6 +158,74 @@ class Deps:
             )
 
         return self._once("image_provider", make)
+
+    def video_provider(self) -> VideoProvider:
+        def make() -> VideoProvider:
+            s = self.settings
+            if s.video_provider == "veo":
+                from genmedia.media.veo import VeoProvider
+
+                return VeoProvider(s.project_id, s.vertex_location, base_url=s.vertex_base_url)
+            from genmedia.media.video_local import LocalVideoProvider
+
+            return LocalVideoProvider(self.clock.now, render_seconds=s.local_video_seconds)
+
+        return self._once("video_provider", make)
+
+    def _queue(self, queue: str, url: str | None, path: str, deadline_s: float) -> TaskQueue:
+        from genmedia.task_queue import CloudTaskQueue, TaskTarget
+
+        s, target = self.settings, None
+        if url and s.tasks_service_account:
+            target = TaskTarget(
+                s.project_id, s.tasks_location, queue, url, path, s.tasks_service_account,
+                dispatch_deadline_s=deadline_s,
+            )  # fmt: skip
+        return CloudTaskQueue(self.tasks, target)
+
+    def task_queue(self) -> TaskQueue:
+        """The video-jobs queue, delivering to the video worker."""
+        from genmedia.task_queue import VIDEO_TASK_PATH
+
+        s = self.settings
+        deadline = max(15.0, s.job_lease_seconds)
+        return self._once(
+            "task_queue",
+            lambda: self._queue(s.video_queue, s.video_worker_url, VIDEO_TASK_PATH, deadline),
+        )
+
+    def webhook_queue(self) -> TaskQueue:
+        """The webhook-deliveries queue (an attempt takes at most the 15 s receiver timeout)."""
+        from genmedia.task_queue import WEBHOOK_TASK_PATH
+
+        s = self.settings
+        return self._once(
+            "webhook_queue",
+            lambda: self._queue(s.webhook_queue, s.webhook_worker_url, WEBHOOK_TASK_PATH, 60.0),
+        )
+
+    def task_verifier(self, audience: str | None) -> TaskTokenVerifier:
+        """Verifies task OIDC tokens addressed to ``audience`` (the worker's own URL)."""
+
+        def make() -> TaskTokenVerifier:
+            from genmedia.task_auth import TaskTokenVerifier
+
+            s = self.settings
+            return TaskTokenVerifier(audience, s.tasks_service_account, s.oidc_certs_url)
+
+        return self._once(f"task_verifier {audience}", make)
+
+    def resolver(self) -> Resolver:
+        def make() -> Resolver:
+            if self.settings.test_resolver_file:
+                from genmedia.webhooks.file_resolver import FileResolver
+
+                return FileResolver(self.settings.test_resolver_file)
+            from genmedia.webhooks.ssrf import SystemResolver
+
+            return SystemResolver()
+
+        return self._once("resolver", make)
 
     def image_processor(self) -> ImageProcessor:
         def make() -> ImageProcessor:

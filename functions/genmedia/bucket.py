@@ -21,10 +21,17 @@ if TYPE_CHECKING:
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"
 TRASH_PREFIX = "trash/"
+# Where a provider writes its own output (Veo's output_gcs_uri) before the worker copies it
+# under the user's prefix; a lifecycle rule removes anything left behind.
+STAGING_PREFIX = "staging/"
 
 
 def object_path(uid: str, asset_id: str, variant: str, ext: str) -> str:
     return f"users/{uid}/assets/{asset_id}/{variant}.{ext}"
+
+
+def staging_prefix(job_id: str) -> str:
+    return f"{STAGING_PREFIX}jobs/{job_id}/"
 
 
 def trash_path(path: str) -> str:
@@ -60,6 +67,11 @@ class MediaBucket:
             existing = self.bucket.get_blob(path)
             if existing is None or existing.md5_hash != _md5(data):
                 raise Internal("Object already exists with different content") from None
+
+    def download(self, path: str) -> bytes:
+        """The object's bytes (a provider's output staged in our bucket)."""
+        data: bytes = self.bucket.blob(path).download_as_bytes(checksum="crc32c")
+        return data
 
     def delete_quietly(self, paths: list[str]) -> None:
         """Best-effort cleanup after a failed generation (paths follow from the FAILED asset)."""

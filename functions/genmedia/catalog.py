@@ -17,17 +17,24 @@ class VariantFormat:
     content_type: str
 
 
-# Variant of an image asset -> how it is stored. Videos add theirs when they land.
+# Variant of an asset -> how it is stored, per asset type. Every type has an original and a
+# thumbnail (the library grid shows thumbnails of both); a video also has a full-size poster.
 IMAGE_VARIANTS: dict[str, VariantFormat] = {
     "original": VariantFormat("png", "image/png"),
     "thumbnail": VariantFormat("webp", "image/webp"),
 }
+VIDEO_VARIANTS: dict[str, VariantFormat] = {
+    "original": VariantFormat("mp4", "video/mp4"),
+    "poster": VariantFormat("webp", "image/webp"),
+    "thumbnail": VariantFormat("webp", "image/webp"),
+}
+VARIANTS: dict[str, dict[str, VariantFormat]] = {"image": IMAGE_VARIANTS, "video": VIDEO_VARIANTS}
 EXTENSIONS: dict[str, str] = {
     "image/png": "png",
     "image/webp": "webp",
     "video/mp4": "mp4",
 }
-Variant = Literal["original", "thumbnail"]  # the keys of IMAGE_VARIANTS, for validation
+Variant = Literal["original", "thumbnail", "poster"]  # every key of VARIANTS, for validation
 
 AspectRatio = Literal["1:1", "3:4", "4:3", "9:16", "16:9"]
 ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)

@@ -16,6 +16,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 ProviderName = Literal["local", "vertex"]
+VideoProviderName = Literal["local", "veo"]
 N = TypeVar("N", int, float)
 
 DEFAULT_DENYLIST: tuple[str, ...] = ("csam", "child sexual abuse", "beheading", "bestiality")
@@ -33,6 +34,8 @@ TEST_ONLY_VARS: tuple[str, ...] = (
     "PUBSUB_EMULATOR_HOST",  # the local stack's; no function reads it yet
     "GENMEDIA_VERTEX_BASE_URL",
     "GENMEDIA_LOCAL_SIGNING_KEY_FILE",
+    "GENMEDIA_OIDC_CERTS_URL",  # task tokens verified against the Tasks emulator's key
+    "GENMEDIA_TEST_RESOLVER_FILE",  # webhook host names resolved from a file (SSRF tests)
 )
 # Signs page tokens outside the cloud when no key is configured; never used in the cloud.
 DEV_PAGE_TOKEN_KEY = "genmedia-local-development-page-token-key"  # noqa: S105 - not a secret
@@ -41,6 +44,7 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOCATION_RE = re.compile(r"^(global|[a-z]+(-[a-z]+)+\d+)$")
 _PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,99}$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+_QUEUE_RE = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 _MODEL_RE = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -85,6 +89,19 @@ class Settings:
     purge_retention_days: int = 30
     processing_concurrency: int = 2
     tasks_location: str = "us-central1"
+    video_provider: VideoProviderName = "local"
+    video_worker_url: str | None = None  # where video tasks are delivered (the OIDC audience)
+    tasks_service_account: str | None = None  # signs task OIDC tokens; the worker expects it
+    video_queue: str = "video-jobs"
+    video_max_attempts: int = 5  # the queue's, so the worker knows its last attempt
+    video_poll_seconds: float = 10.0
+    job_lease_seconds: float = 150.0
+    local_video_seconds: float = 3.0
+    oidc_certs_url: str | None = None
+    webhook_worker_url: str | None = None
+    webhook_queue: str = "webhook-deliveries"
+    webhook_max_attempts: int = 8
+    test_resolver_file: str | None = None
     log_level: str = "INFO"
     firestore_emulator_host: str | None = None
     storage_emulator_host: str | None = None
@@ -292,6 +309,21 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         purge_retention_days=r.number("GENMEDIA_PURGE_RETENTION_DAYS", 30, 1, 3650),
         processing_concurrency=r.number("GENMEDIA_PROCESSING_CONCURRENCY", 2, 1, 64),
         tasks_location=r.text("GENMEDIA_TASKS_LOCATION", "us-central1", _LOCATION_RE),
+        video_provider="veo"
+        if r.choice("GENMEDIA_VIDEO_PROVIDER", "local", ("local", "veo")) == "veo"
+        else "local",
+        video_worker_url=_base_url(r, "GENMEDIA_VIDEO_WORKER_URL", k_service is not None),
+        tasks_service_account=_optional_email(r, "GENMEDIA_TASKS_SERVICE_ACCOUNT"),
+        video_queue=r.text("GENMEDIA_VIDEO_QUEUE", "video-jobs", _QUEUE_RE),
+        video_max_attempts=r.number("GENMEDIA_VIDEO_MAX_ATTEMPTS", 5, 1, 100),
+        video_poll_seconds=r.number("GENMEDIA_VIDEO_POLL_SECONDS", 10.0, 0.05, 600.0),
+        job_lease_seconds=r.number("GENMEDIA_JOB_LEASE_SECONDS", 150.0, 1.0, 1800.0),
+        local_video_seconds=r.number("GENMEDIA_LOCAL_VIDEO_SECONDS", 3.0, 0.0, 3600.0),
+        oidc_certs_url=r.opt("GENMEDIA_OIDC_CERTS_URL"),
+        webhook_worker_url=_base_url(r, "GENMEDIA_WEBHOOK_WORKER_URL", k_service is not None),
+        webhook_queue=r.text("GENMEDIA_WEBHOOK_QUEUE", "webhook-deliveries", _QUEUE_RE),
+        webhook_max_attempts=r.number("GENMEDIA_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100),
+        test_resolver_file=r.opt("GENMEDIA_TEST_RESOLVER_FILE"),
         log_level=r.choice("GENMEDIA_LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
         firestore_emulator_host=r.opt("FIRESTORE_EMULATOR_HOST"),
         storage_emulator_host=r.opt("STORAGE_EMULATOR_HOST"),

@@ -9,7 +9,9 @@ from pydantic import Field, field_validator
 
 from genmedia.catalog import ID_PATTERN, MAX_IMAGES_PER_REQUEST, MAX_SEED, AspectRatio, Variant
 from genmedia.http import ApiModel
+from genmedia.media.video import Resolution, VideoAspectRatio
 from genmedia.principal import Role
+from genmedia.store.records import JobState
 from genmedia.text import visible
 
 ImageModel = Literal[
@@ -51,6 +53,7 @@ class SignedUrl(ApiModel):
 class AssetUrls(ApiModel):
     original: SignedUrl
     thumbnail: SignedUrl
+    poster: SignedUrl | None = Field(None, description="Videos: the full-size first frame.")
 
 
 class Thumbnail(ApiModel):
@@ -76,6 +79,8 @@ class Asset(ApiModel):
     size_bytes: int
     sha256: str
     thumbnail: Thumbnail | None = None
+    duration_seconds: float | None = Field(None, description="Videos only.")
+    fps: float | None = Field(None, description="Videos only.")
     cost: Money
     create_time: datetime
     update_time: datetime
@@ -164,3 +169,102 @@ class ListAssetsResponse(ApiModel):
 
 class DeleteAssetQuery(ApiModel):
     allow_missing: bool = False
+
+
+class GenerateVideoRequest(ApiModel):
+    prompt: str = Field(min_length=1, max_length=2000, description="What to film.")
+    negative_prompt: str | None = Field(None, max_length=2000)
+    duration_seconds: int | None = Field(
+        None, ge=1, le=60, description="Default: the model's longest."
+    )
+    aspect_ratio: VideoAspectRatio = "16:9"
+    resolution: Resolution = "720p"
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    model: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Default per deployment."
+    )
+    generate_audio: bool = False
+
+
+class JobProgress(ApiModel):
+    percent: int = Field(ge=0, le=100)
+    stage: str
+    eta_seconds: int | None = None
+
+
+class JobError(ApiModel):
+    code: str
+    message: str
+
+
+class Job(ApiModel):
+    id: str
+    type: Literal["video"]
+    state: JobState
+    prompt: str
+    model: str
+    duration_seconds: int
+    aspect_ratio: str
+    resolution: str
+    negative_prompt: str | None = None
+    seed: int | None = None
+    generate_audio: bool = False
+    progress: JobProgress
+    cost: Money
+    create_time: datetime
+    update_time: datetime
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    error: JobError | None = None
+    asset_id: str | None = Field(None, description="Set once SUCCEEDED.")
+    asset: Asset | None = Field(None, description="The video, with signed URLs, once SUCCEEDED.")
+
+
+class JobResponse(ApiModel):
+    job: Job
+
+
+class ListJobsQuery(ApiModel):
+    page_size: int = Field(0, ge=0, description="0 = 50; values above 100 are treated as 100.")
+    page_token: str = Field("", max_length=2048)
+    state: JobState | None = None
+
+
+class ListJobsResponse(ApiModel):
+    jobs: list[Job]
+    next_page_token: str = Field(description="Empty only on the last page.")
+
+
+WebhookEvent = Literal["job.succeeded", "job.failed", "job.cancelled"]
+
+
+class CreateWebhookRequest(ApiModel):
+    url: str = Field(min_length=1, max_length=2048, description="https only; public hosts only.")
+    events: list[WebhookEvent] = Field(min_length=1, max_length=3)
+
+
+class WebhookAttempt(ApiModel):
+    time: datetime
+    event: str
+    webhook_id: str
+    status: int | None = None
+    error: str | None = None
+    duration_ms: int
+
+
+class Webhook(ApiModel):
+    id: str
+    url: str
+    events: list[WebhookEvent]
+    disabled: bool = Field(description="The receiver answered 410 Gone; nothing more is sent.")
+    create_time: datetime
+    update_time: datetime
+    last_attempt: WebhookAttempt | None = None
+
+
+class WebhookWithSecret(Webhook):
+    secret: str = Field(description="whsec_...: shown only now. Verify with Standard Webhooks.")
+
+
+class ListWebhooksResponse(ApiModel):
+    webhooks: list[Webhook]

@@ -61,6 +61,18 @@ def reset_times(now: datetime) -> tuple[datetime, datetime]:
     return day, month
 
 
+def _take_token(
+    usage: UsageRecord, bucket: ratelimit.Bucket, now: datetime
+) -> ratelimit.RateLimitState:
+    decision = ratelimit.take(bucket, usage.bucket_tokens, usage.bucket_time, now)
+    rate = ratelimit.RateLimitState(bucket, decision)
+    if not decision.allowed:
+        raise RateLimited(
+            f"Generation rate limit reached; retry in {decision.retry_after}s", rate_limit=rate
+        )
+    return rate
+
+
 def charge_images(
     stored: UsageRecord,
     limits: Limits,
@@ -73,22 +85,61 @@ def charge_images(
 ) -> Charge:
     """Take a rate-limit token and charge ``count`` images, or raise RateLimited/QuotaExceeded."""
     usage = stored.current(*periods(now))
-    decision = ratelimit.take(bucket, usage.bucket_tokens, usage.bucket_time, now)
-    rate = ratelimit.RateLimitState(bucket, decision)
-    if not decision.allowed:
-        raise RateLimited(
-            f"Generation rate limit reached; retry in {decision.retry_after}s", rate_limit=rate
-        )
+    rate = _take_token(usage, bucket, now)
     if usage.images + count > limits.images_per_day:
         raise _quota_exceeded(usage, limits, count, now)
     charged = replace(
         usage,
         images=usage.images + count,
         cost_micros=usage.cost_micros + cost_micros,
-        bucket_tokens=decision.tokens,
+        bucket_tokens=rate.decision.tokens,
         bucket_time=now,
     )
     return Charge(uid, count, cost_micros, charged, limits, rate)
+
+
+def charge_video(
+    stored: UsageRecord,
+    limits: Limits,
+    bucket: ratelimit.Bucket,
+    *,
+    cost_micros: int,
+    now: datetime,
+) -> tuple[UsageRecord, ratelimit.RateLimitState]:
+    """Take a rate-limit token and charge one video this month, or raise."""
+    usage = stored.current(*periods(now))
+    rate = _take_token(usage, bucket, now)
+    if usage.videos + 1 > limits.videos_per_month:
+        _, reset = reset_times(now)
+        raise QuotaExceeded(
+            f"Monthly video quota of {limits.videos_per_month} reached; "
+            f"it resets at {rfc3339(reset)}",
+            retry_after=max(1, int((reset - now).total_seconds())),
+            extra={
+                "reset_time": rfc3339(reset),
+                "limit": limits.videos_per_month,
+                "used": usage.videos,
+            },
+        )
+    charged = replace(
+        usage,
+        videos=usage.videos + 1,
+        cost_micros=usage.cost_micros + cost_micros,
+        bucket_tokens=rate.decision.tokens,
+        bucket_time=now,
+    )
+    return charged, rate
+
+
+def refund_video(stored: UsageRecord, month: str, cost_micros: int) -> UsageRecord:
+    """``stored`` with one video charged in ``month`` given back (nothing once it has ended)."""
+    if stored.month != month:
+        return stored
+    return replace(
+        stored,
+        videos=max(0, stored.videos - 1),
+        cost_micros=max(0, stored.cost_micros - cost_micros),
+    )
 
 
 def _quota_exceeded(usage: UsageRecord, limits: Limits, count: int, now: datetime) -> QuotaExceeded:

@@ -21,12 +21,16 @@ if TYPE_CHECKING:
 TIMEOUT_S = 5.0
 _log = get_logger("genmedia.url_issuer")
 AssetUrls = dict[str, dict[str, Any]]  # asset id -> variant -> {"url", "expire_time"}
+IMAGES = tuple(IMAGE_VARIANTS)
 
 
 class UrlIssuer(Protocol):
-    """The port services use: URLs for every image variant of ``ids``, as the caller."""
+    """The port services use: URLs for ``variants`` (default: an image's) of ``ids``, as the
+    caller."""
 
-    def asset_urls(self, token: str, request_id: str, ids: list[str]) -> AssetUrls: ...
+    def asset_urls(
+        self, token: str, request_id: str, ids: list[str], variants: tuple[str, ...] = IMAGES
+    ) -> AssetUrls: ...
 
 
 class HttpUrlIssuer:
@@ -35,11 +39,12 @@ class HttpUrlIssuer:
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
 
-    def asset_urls(self, token: str, request_id: str, ids: list[str]) -> AssetUrls:
+    def asset_urls(
+        self, token: str, request_id: str, ids: list[str], variants: tuple[str, ...] = IMAGES
+    ) -> AssetUrls:
         """``{asset_id: {"original": {...}, "thumbnail": {...}}}``; empty if unavailable."""
         if self._base is None or not ids:
             return {}
-        variants = tuple(IMAGE_VARIANTS)
         try:
             by_variant = {v: self._batch_with_retry(token, request_id, ids, v) for v in variants}
         except Exception as exc:  # noqa: BLE001 - URLs are optional; the assets must be returned

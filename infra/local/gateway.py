@@ -114,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         function = self.server.table.resolve(path)
         if function is None or function not in self.server.upstreams:
+            # The body is not read: left on the connection, it would be parsed as the next
+            # request, so the connection ends with this answer.
+            self.close_connection = True
             self._problem(404, f"No route for {path}")
             return
         try:
@@ -124,15 +127,38 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if body is None:
             return
+        conn = self._connection(function)
         try:
-            status, headers, payload = self._forward(function, body)
-        except OSError:
-            self._problem(503, f"{function} is not answering", {"Retry-After": "1"})
-            return
-        self.send_response_only(status)  # upstream's Date and Server stand, as behind the LB
-        for name, value in headers:
+            try:
+                resp = self._forward(conn, body)
+                streaming = resp.getheader("Content-Type", "").startswith("text/event-stream")
+                # An event stream is passed on as it arrives, as the load balancer does;
+                # anything else is read whole and sent with its length.
+                payload = None if streaming else resp.read()
+            except OSError:
+                self._problem(503, f"{function} is not answering", {"Retry-After": "1"})
+                return
+            self._relay(resp, payload)
+        finally:
+            conn.close()
+
+    def _relay(self, resp: http.client.HTTPResponse, payload: bytes | None) -> None:
+        """Send the upstream's answer: ``payload``, or the stream as it arrives (None)."""
+        self.send_response_only(resp.status)  # upstream's Date and Server stand, as behind the LB
+        for name, value in resp.getheaders():
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                 self.send_header(name, value)
+        if payload is None:  # the connection closes with the stream
+            self.close_connection = True
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                while chunk := resp.read1(65536):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except OSError:
+                pass  # either side went away: the stream simply ends
+            return
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -183,7 +209,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._problem(413, "Body exceeds the front door limit")
 
-    def _forward(self, function: str, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _connection(self, function: str) -> http.client.HTTPConnection:
+        # A fresh upstream connection per request: reusing keep-alive connections would need a
+        # resend after an idle close, and resending a POST could run a generation twice.
+        target = self.server.upstreams[function]
+        assert target.hostname is not None  # upstreams are the stack's own http://host:port URLs
+        return http.client.HTTPConnection(target.hostname, target.port, timeout=600)
+
+    def _forward(self, conn: http.client.HTTPConnection, body: bytes) -> http.client.HTTPResponse:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
         headers["X-Request-ID"] = self.request_id
@@ -191,17 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
         client = self.client_address[0]
         headers["X-Forwarded-For"] = f"{forwarded}, {client}" if forwarded else client
         headers["X-Forwarded-Proto"] = "http"
-        # A fresh upstream connection per request: reusing keep-alive connections would need a
-        # resend after an idle close, and resending a POST could run a generation twice.
-        target = self.server.upstreams[function]
-        assert target.hostname is not None  # upstreams are the stack's own http://host:port URLs
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=600)
-        try:
-            conn.request(self.command, self.path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.getheaders(), resp.read()
-        finally:
-            conn.close()
+        conn.request(self.command, self.path, body=body, headers=headers)
+        return conn.getresponse()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (bad request line, header block too large...)."""

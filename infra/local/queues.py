@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from google.cloud import tasks_v2
 
 QUEUES_JSON = Path(__file__).resolve().parents[2] / "functions" / "queues.json"
 LOCATION = "us-central1"  # config.py's GENMEDIA_TASKS_LOCATION default
@@ -36,15 +39,22 @@ def queue_message(project_id: str, name: str, spec: dict[str, Any]) -> dict[str,
     }
 
 
-def create_queues(tasks_host: str, project_id: str) -> list[str]:
-    """Create (or bring up to date) every declared queue; their full names."""
+def tasks_client(tasks_host: str) -> tasks_v2.CloudTasksClient:
+    """The official client on an insecure channel to the emulator at ``tasks_host``."""
     import grpc
-    from google.api_core import exceptions
     from google.cloud import tasks_v2
     from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
     channel = grpc.insecure_channel(tasks_host)
-    client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+
+
+def create_queues(tasks_host: str, project_id: str) -> list[str]:
+    """Create (or bring up to date) every declared queue; their full names."""
+    from google.api_core import exceptions
+    from google.cloud import tasks_v2
+
+    client = tasks_client(tasks_host)
     parent = f"projects/{project_id}/locations/{LOCATION}"
     names = []
     try:
@@ -56,5 +66,5 @@ def create_queues(tasks_host: str, project_id: str) -> list[str]:
                 client.update_queue(queue=queue)
             names.append(queue.name)
     finally:
-        channel.close()
+        client.transport.close()  # type: ignore[no-untyped-call]
     return names

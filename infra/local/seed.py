@@ -22,6 +22,11 @@ def media_bucket(project_id: str) -> str:
     return f"{project_id}-media"
 
 
+def invoker_service_account(project_id: str) -> str:
+    """The account task OIDC tokens name (Terraform's invoker account)."""
+    return f"genmedia-invoker@{project_id}.iam.gserviceaccount.com"
+
+
 def buckets(project_id: str) -> list[str]:
     return [media_bucket(project_id)]
 

@@ -21,6 +21,7 @@ from infra.local.gateway import Gateway
 from infra.local.gateway import serve as serve_gateway
 from infra.local.ports import HOST, free_port, port_free
 from infra.local.processes import Child, stop_all
+from infra.local.queues import load_queues
 from infra.local.routes import load_routes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,10 +182,30 @@ class Stack:
                     self.options.state_dir / "page-token-key"
                 ),
                 "GENMEDIA_PUBLIC_BASE_URL": f"http://{HOST}:{self.ports['gateway']}",
+                **self._video_env(),
             }
         )
         env.update(self.options.function_env)
         return env
+
+    def _video_env(self) -> dict[str, str]:
+        """Video jobs as Terraform wires them: the worker's URL, the tasks service account
+        whose OIDC tokens the Tasks emulator signs, and the queue's attempts."""
+        if "video_worker" not in self.function_names:
+            return {}
+        queue = load_queues()["video-jobs"]
+        return {
+            "GENMEDIA_VIDEO_WORKER_URL": self.function_url("video_worker"),
+            "GENMEDIA_TASKS_SERVICE_ACCOUNT": seed.invoker_service_account(self.options.project_id),
+            "GENMEDIA_OIDC_CERTS_URL": self.tasks_admin + "/oauth2/v1/certs",
+            "GENMEDIA_VIDEO_MAX_ATTEMPTS": str(queue["retry_config"]["max_attempts"]),
+            "GENMEDIA_VIDEO_POLL_SECONDS": "1",
+            "GENMEDIA_JOB_LEASE_SECONDS": "30",
+            "GENMEDIA_WEBHOOK_WORKER_URL": self.function_url("deliver_webhook"),
+            "GENMEDIA_WEBHOOK_MAX_ATTEMPTS": str(
+                load_queues()["webhook-deliveries"]["retry_config"]["max_attempts"]
+            ),
+        }
 
     def info(self) -> dict[str, object]:
         env = self.emulator_env()

@@ -16,6 +16,7 @@ from PIL import Image
 from genmedia.bootstrap import Deps
 from genmedia.errors import ContentBlocked, NotFound, ProviderError
 from genmedia.media import GeneratedImage, ImageSpec, dimensions_for
+from genmedia.url_issuer import IMAGES
 from genmedia.url_signer import SignedUrl
 from tests.fakes.clock import FakeClock
 from tests.fakes.store import InMemoryDatabase
@@ -93,17 +94,16 @@ class FakeUrlIssuer:
         self.down = False
         self.calls: list[tuple[str, list[str]]] = []
 
-    def asset_urls(self, token: str, request_id: str, ids: list[str]) -> dict[str, Any]:
+    def asset_urls(
+        self, token: str, request_id: str, ids: list[str], variants: tuple[str, ...] = IMAGES
+    ) -> dict[str, Any]:
         self.calls.append((token, list(ids)))
         if self.down:
             return {}
         return {
-            i: {v: {"url": f"https://signed.test/{i}/{v}", "expire_time": "x"} for v in VARIANTS}
+            i: {v: {"url": f"https://signed.test/{i}/{v}", "expire_time": "x"} for v in variants}
             for i in ids
         }
-
-
-VARIANTS = ("original", "thumbnail")
 
 
 class FakeUrlSigner:
@@ -131,6 +131,7 @@ class FakeBucket:
         self.objects: dict[str, bytes] = {}
         self.fail_on: str | None = None
         self.deleted: list[str] = []
+        self.after_upload: Callable[[str], None] | None = None  # runs after each upload
 
     def upload_create_only(self, path: str, data: bytes, content_type: str) -> None:
         if self.fail_on and self.fail_on in path:
@@ -138,6 +139,11 @@ class FakeBucket:
         if path in self.objects and self.objects[path] != data:
             raise RuntimeError("object exists with different content")
         self.objects[path] = data
+        if self.after_upload is not None:
+            self.after_upload(path)
+
+    def download(self, path: str) -> bytes:
+        return self.objects[path]
 
     def delete_quietly(self, paths: list[str]) -> None:
         for path in paths:
@@ -184,15 +190,113 @@ class Fakes:
     issuer: FakeUrlIssuer
     signer: FakeUrlSigner
     users: FakeUserDirectory
+    video: FakeVideoProvider
+    tasks: FakeTaskQueue
+    hooks: FakeTaskQueue
+    resolver: FakeResolver
 
 
 def make_deps(start: datetime | None = None, **env: str) -> Fakes:
     clock, db, bucket = FakeClock(start), InMemoryDatabase(), FakeBucket()
     provider, issuer, signer = FakeProvider(), FakeUrlIssuer(), FakeUrlSigner(clock)
-    users = FakeUserDirectory()
+    users, video, tasks = FakeUserDirectory(), FakeVideoProvider(), FakeTaskQueue()
+    hooks, resolver = FakeTaskQueue(), FakeResolver()
     settings = make_settings(GENMEDIA_RETRY_MAX_ATTEMPTS="1", **env)
     deps = Deps(
         settings, clock=clock, image_provider=provider, url_issuer=issuer, url_signer=signer,  # type: ignore[arg-type]
-        user_directory=users, database=db, bucket=bucket,  # type: ignore[arg-type]
+        user_directory=users, database=db, bucket=bucket, video_provider=video, task_queue=tasks,  # type: ignore[arg-type]
+        webhook_queue=hooks, resolver=resolver,
     )  # fmt: skip
-    return Fakes(deps, clock, db, bucket, provider, issuer, signer, users)
+    return Fakes(
+        deps, clock, db, bucket, provider, issuer, signer, users, video, tasks, hooks, resolver
+    )
+
+
+def sample_mp4(frames: int = 6, size: tuple[int, int] = (64, 36), fps: int = 12) -> bytes:
+    """A real, tiny H.264 MP4 (what a provider hands the worker)."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(frames):
+            image = Image.new("RGB", size, (40 * i % 256, 90, 160))
+            for packet in stream.encode(av.VideoFrame.from_image(image)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+class FakeVideoProvider:
+    """``VideoProvider`` following a script: each poll takes the next step of ``script``
+    ("progress", "done", "staged", "transient", "permanent", "blocked"); the last repeats.
+    As a provider other than ``local`` it is given a staging ``output_gcs_uri``."""
+
+    name = "fake"
+    default_model = "fake-video"
+
+    def __init__(self) -> None:
+        from genmedia.media.video import VideoModel
+
+        self.models = {
+            "fake-video": VideoModel((4, 8), ("720p",), False, Decimal("0.5")),
+            "fake-audio": VideoModel((8,), ("720p", "1080p"), True, Decimal("1")),
+        }
+        self.script: list[str] = ["progress", "done"]
+        self.started: list[tuple[Any, str | None]] = []
+        self.polls = 0
+        self.video = b""
+
+    def start(self, spec: Any, *, output_gcs_uri: str | None = None) -> str:
+        self.started.append((spec, output_gcs_uri))
+        return f"operations/fake-{len(self.started)}"
+
+    def poll(self, operation: str) -> Any:
+        from genmedia.media.video import OperationStatus, Progress, VideoResult
+
+        step = self.script[min(self.polls, len(self.script) - 1)]
+        self.polls += 1
+        if step == "transient":
+            raise ProviderError("upstream 503", retryable=True, status=503)
+        if step == "permanent":
+            raise ProviderError("bad request", retryable=False, status=400)
+        if step == "blocked":
+            raise ContentBlocked("The video was removed by the provider's safety filters")
+        if step == "progress":
+            return OperationStatus(False, Progress(40, "generating", 30))
+        self.video = self.video or sample_mp4()
+        if step == "staged":  # written to Cloud Storage, as Veo does with output_gcs_uri
+            uri = f"{self.started[-1][1]}sample_0.mp4"
+            return OperationStatus(True, Progress(100, "done", 0), VideoResult(gcs_uri=uri))
+        return OperationStatus(True, Progress(100, "done", 0), VideoResult(data=self.video))
+
+
+class FakeTaskQueue:
+    """``TaskQueue``: tasks by id (a second enqueue of an id is refused, as named tasks are);
+    ``down`` makes every enqueue fail."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, tuple[dict[str, Any], datetime | None]] = {}
+        self.down = False
+
+    def enqueue(self, task_id: str, payload: dict[str, Any], *, at: datetime | None = None) -> bool:
+        if self.down:
+            raise ConnectionError("tasks unavailable")
+        if task_id in self.tasks:
+            return False
+        self.tasks[task_id] = (payload, at)
+        return True
+
+
+class FakeResolver:
+    """``Resolver`` over a dict of host -> addresses; unknown names do not resolve."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, list[str]] = {}
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        if host not in self.table:
+            raise OSError(f"{host} does not resolve")
+        return list(self.table[host])

@@ -15,12 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from genmedia.store.assets import AssetQuery
+from genmedia.store.jobs import JobQuery
 from genmedia.store.records import (
     AssetRecord,
     IdempotencyRecord,
+    JobRecord,
     ModerationEvent,
     UsageRecord,
     UserRecord,
+    WebhookRecord,
 )
 
 T = TypeVar("T")
@@ -37,6 +40,8 @@ class _State:
         self.users: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[IdempotencyRecord, datetime]] = {}
         self.moderation_events: list[ModerationEvent] = []
+        self.jobs: dict[str, JobRecord] = {}
+        self.webhooks: dict[str, WebhookRecord] = {}
         self.writes = 0  # a logical clock for update times
 
     def stamp(self) -> datetime:
@@ -162,6 +167,58 @@ class FakeModerationEvents:
         self.s.moderation_events.append(event)
 
 
+class FakeJobs:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def create(self, txn: object, job: JobRecord) -> None:
+        if job.id in self.s.jobs:
+            raise Conflict(job.id)
+        self.s.jobs[job.id] = job
+
+    def put(self, txn: object, job: JobRecord) -> None:
+        self.s.jobs[job.id] = job
+
+    def get(self, job_id: str, txn: object = None) -> JobRecord | None:
+        return self.s.jobs.get(job_id)
+
+    def list_page(
+        self, spec: JobQuery, limit: int, after: tuple[datetime, str] | None
+    ) -> list[JobRecord]:
+        rows = [
+            j
+            for j in self.s.jobs.values()
+            if j.owner_uid == spec.owner_uid and (not spec.states or j.state in spec.states)
+        ]
+        rows.sort(key=lambda j: (j.create_time, j.id), reverse=True)
+        if after is not None:
+            rows = [j for j in rows if (j.create_time, j.id) < after]
+        return rows[:limit]
+
+
+class FakeWebhooks:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def create(self, txn: object, hook: WebhookRecord) -> None:
+        if hook.id in self.s.webhooks:
+            raise Conflict(hook.id)
+        self.s.webhooks[hook.id] = hook
+
+    def get(self, webhook_id: str) -> WebhookRecord | None:
+        return self.s.webhooks.get(webhook_id)
+
+    def for_owner(self, uid: str, txn: object = None) -> list[WebhookRecord]:
+        hooks = [h for h in self.s.webhooks.values() if h.owner_uid == uid]
+        return sorted(hooks, key=lambda h: (h.create_time, h.id))
+
+    def update(self, webhook_id: str, fields: dict[str, Any]) -> None:
+        self.s.webhooks[webhook_id] = replace(self.s.webhooks[webhook_id], **fields)
+
+    def delete(self, webhook_id: str) -> None:
+        self.s.webhooks.pop(webhook_id, None)
+
+
 class InMemoryDatabase:
     def __init__(self) -> None:
         self.state = _State()
@@ -171,6 +228,8 @@ class InMemoryDatabase:
         self.users = FakeUsers(self.state)
         self.idempotency = FakeIdempotency(self.state)
         self.moderation_events = FakeModerationEvents(self.state)
+        self.jobs = FakeJobs(self.state)
+        self.webhooks = FakeWebhooks(self.state)
         self.transactions = 0
         self.reachable = True
 

@@ -17,6 +17,11 @@ WRONG_METHOD = {
     "issue_signed_url": ("GET", "/v1/assets/some-id:signUrl", "POST, OPTIONS"),
     "library": ("PUT", "/v1/assets/some-id", "GET, DELETE, HEAD, OPTIONS"),
     "admin": ("DELETE", "/v1/admin/users/some-uid", "GET, PATCH, HEAD, OPTIONS"),
+    "generate_video": ("GET", "/v1/videos:generate", "POST, OPTIONS"),
+    "jobs": ("PUT", "/v1/jobs/some-id", "GET, HEAD, OPTIONS"),
+    "webhooks": ("PUT", "/v1/webhooks", "GET, POST, HEAD, OPTIONS"),
+    "video_worker": ("GET", "/tasks/video", "POST, OPTIONS"),
+    "deliver_webhook": ("GET", "/tasks/webhook", "POST, OPTIONS"),
 }
 
 

@@ -135,3 +135,15 @@ def test_the_gateway_rules_match_the_functions() -> None:
     assert gateway_module.SECURITY_HEADERS == {**SECURITY_HEADERS, "Cache-Control": "no-store"}
     assert gateway_module.REQUEST_ID_RE.pattern == tracing._REQUEST_ID_RE.pattern
     assert problem_type("NOT_FOUND") == gateway_module.PROBLEM_TYPE_BASE + "not-found"
+
+
+def test_a_request_body_to_an_unrouted_path_is_not_read_as_the_next_request(
+    stack_info: dict[str, Any],
+) -> None:
+    # Keep-alive: a POST with a body the gateway answers without reading, then a GET.
+    body = b'{"job_id": "x", "step": 0}'
+    unrouted = request("POST", "/tasks/video", f"Content-Length: {len(body)}", body=body)
+    status, headers, answer = send(stack_info["gateway"], unrouted + request("GET", "/v1/healthz"))
+    assert status == 404 and headers.get("Connection") == "close"
+    # One answer only: the body was never taken for a request line (which answered 400).
+    assert answer.count(b"HTTP/1.1") == 0 and b'"status": 400' not in answer

@@ -34,11 +34,23 @@ def function_router(name: str, *, authenticated: bool = True) -> Router:
 
 def public_routers() -> list[Router]:
     """Every function's router, for the OpenAPI document (imported only when it is built)."""
-    from genmedia.handlers import admin, generate_image, health, issue_signed_url, library
+    from genmedia.handlers import (
+        admin,
+        generate_image,
+        generate_video,
+        health,
+        issue_signed_url,
+        jobs,
+        library,
+        webhooks,
+    )
 
     return [
         health.router,
         generate_image.router,
+        generate_video.router,
+        jobs.router,
+        webhooks.router,
         issue_signed_url.router,
         library.router,
         admin.router,

@@ -17,7 +17,7 @@ Typical use in a function module::
 
 from genmedia.http.models import ApiModel, field_errors, field_path
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, problem_type
-from genmedia.http.request import Request, Response
+from genmedia.http.request import Request, Response, Stream
 from genmedia.http.router import HEALTH_PATH, Authenticator, Handler, Route, Router
 from genmedia.http.tracing import Trace
 
@@ -31,6 +31,7 @@ __all__ = [
     "Response",
     "Route",
     "Router",
+    "Stream",
     "Trace",
     "field_errors",
     "field_path",

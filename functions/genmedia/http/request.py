@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 import flask
@@ -35,6 +35,21 @@ class Response:
     ) -> None:
         self.body = body
         self.status = status
+        self.headers = dict(headers or {})
+
+
+class Stream:
+    """A streamed response (Server-Sent Events): ``chunks`` are sent as they are produced.
+
+    Errors raised before the first chunk still become problem+json; once streaming starts the
+    status is sent, so a generator ends the stream instead of raising.
+    """
+
+    def __init__(
+        self, chunks: Iterable[bytes], content_type: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.chunks = chunks
+        self.content_type = content_type
         self.headers = dict(headers or {})
 
 

@@ -7,6 +7,7 @@ headers, then the fixed security headers, then CORS, then ``X-Request-ID``, whic
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import flask
@@ -21,7 +22,7 @@ _log = get_logger("genmedia.http")
 @dataclass
 class Result:
     status: int
-    body: bytes | None
+    body: bytes | Iterable[bytes] | None  # an iterable streams (Server-Sent Events)
     content_type: str | None
     headers: dict[str, str] = field(default_factory=dict)
 

@@ -27,13 +27,13 @@ from genmedia.http import cors
 from genmedia.http.auth import principal_of
 from genmedia.http.headers import error_headers
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, to_genmedia_error
-from genmedia.http.request import Request, Response
+from genmedia.http.request import Request, Response, Stream
 from genmedia.http.responses import Result, access_log, build_response
 from genmedia.http.tracing import request_id_from, trace_from
 from genmedia.logging import LogContext, bound_context, configure_logging, get_logger, is_configured
 from genmedia.principal import Role, require_role
 
-HandlerResult = Response | Mapping[str, Any] | BaseModel
+HandlerResult = Response | Stream | Mapping[str, Any] | BaseModel
 Handler = Callable[[Request], HandlerResult]
 H = TypeVar("H", bound=Handler)
 Authenticator = Callable[[Request], object]
@@ -232,6 +232,8 @@ class Router:
             kept = {
                 k: v for k, v in result.headers.items() if not k.lower().startswith("ratelimit")
             }
+            # Idempotent routes answer JSON; a stream is never stored for replay.
+            assert result.body is None or isinstance(result.body, bytes)
             text = result.body.decode() if result.body is not None else None
             return idempotency.StoredResponse(result.status, text, kept)
 
@@ -255,6 +257,8 @@ class Router:
 
     @staticmethod
     def _success(route: Route, out: HandlerResult) -> Result:
+        if isinstance(out, Stream):
+            return Result(200, out.chunks, out.content_type, dict(out.headers))
         if isinstance(out, Response):
             status, body, headers = out.status, out.body, out.headers
         else:
@@ -304,5 +308,6 @@ class Router:
             except Exception as exc:  # noqa: BLE001 - every failure must become problem+json
                 result = self._error(req, exc)
             response = build_response(req, result, origins)
-            access_log(req, response, len(result.body or b""), started)
+            size = len(result.body) if isinstance(result.body, bytes) else 0  # streams: unknown
+            access_log(req, response, size, started)
             return response

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from genmedia.store.assets import AssetRepository
 from genmedia.store.idempotency import IdempotencyRepository
+from genmedia.store.jobs import JobRepository
 from genmedia.store.moderation import ModerationEventRepository
 from genmedia.store.transactions import run_transaction
 from genmedia.store.usage import UsageRepository
 from genmedia.store.users import UserRepository
+from genmedia.store.webhooks import WebhookRepository
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -48,6 +50,14 @@ class Database:
     @functools.cached_property
     def idempotency(self) -> IdempotencyRepository:
         return IdempotencyRepository(self.client)
+
+    @functools.cached_property
+    def jobs(self) -> JobRepository:
+        return JobRepository(self.client)
+
+    @functools.cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.client)
 
     @functools.cached_property
     def moderation_events(self) -> ModerationEventRepository:

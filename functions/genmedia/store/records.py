@@ -9,6 +9,8 @@ from typing import Any, Literal
 AssetType = Literal["image", "video"]
 AssetState = Literal["PENDING", "ACTIVE", "FAILED", "DELETED"]
 IdempotencyState = Literal["IN_PROGRESS", "COMPLETED"]
+JobState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+TERMINAL_JOB_STATES: tuple[JobState, ...] = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
 @dataclass(frozen=True)
@@ -158,3 +160,76 @@ class ModerationEvent:
 
     def to_doc(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A video generation, from charge to result (services/generate_video, video_worker).
+
+    ``step`` counts the worker's tasks: a task carries the step it was enqueued for, so a
+    duplicate or late delivery of an earlier step is recognised and ignored. ``month`` is the
+    usage period charged, so a refund gives back to that period only, and ``refunded`` makes
+    it happen once.
+    """
+
+    id: str
+    owner_uid: str
+    state: JobState
+    prompt: str
+    params: dict[str, Any]  # model, duration_seconds, aspect_ratio, resolution, ...
+    cost_micros: int
+    month: str
+    asset_id: str  # chosen at submission, so every retry writes the same asset
+    create_time: datetime
+    update_time: datetime
+    request_id: str = ""
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    progress: dict[str, Any] = field(default_factory=lambda: {"percent": 0, "stage": "queued"})
+    operation: str | None = None
+    step: int = 0
+    error: dict[str, str] | None = None
+    refunded: bool = False
+    lease_id: str | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_JOB_STATES
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("id")
+        return doc
+
+    @classmethod
+    def from_doc(cls, job_id: str, doc: dict[str, Any]) -> JobRecord:
+        known = {f.name for f in fields(cls)} - {"id"}
+        return cls(id=job_id, **{k: v for k, v in doc.items() if k in known})
+
+
+@dataclass(frozen=True)
+class WebhookRecord:
+    """A user's webhook endpoint. ``secrets`` sign deliveries, current first; after a
+    rotation the previous one also signs until ``previous_until`` (receivers switch over)."""
+
+    id: str
+    owner_uid: str
+    url: str
+    events: list[str]
+    secrets: list[str]
+    create_time: datetime
+    update_time: datetime
+    previous_until: datetime | None = None
+    disabled: bool = False  # the receiver answered 410 Gone
+    last_attempt: dict[str, Any] | None = None  # time, status, error, duration_ms
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("id")
+        return doc
+
+    @classmethod
+    def from_doc(cls, webhook_id: str, doc: dict[str, Any]) -> WebhookRecord:
+        known = {f.name for f in fields(cls)} - {"id"}
+        return cls(id=webhook_id, **{k: v for k, v in doc.items() if k in known})

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import get_args
 
-from genmedia.catalog import ASPECT_RATIOS, EXTENSIONS, ID_RE, IMAGE_VARIANTS, Variant
+from genmedia.catalog import ASPECT_RATIOS, EXTENSIONS, ID_RE, VARIANTS, Variant
 from genmedia.principal import ROLES
 
 
 def test_validated_variants_are_exactly_the_stored_ones() -> None:
-    assert get_args(Variant) == tuple(IMAGE_VARIANTS)
-    assert all(EXTENSIONS[f.content_type] == f.extension for f in IMAGE_VARIANTS.values())
+    stored = {variant for table in VARIANTS.values() for variant in table}
+    assert set(get_args(Variant)) == stored
+    formats = [f for table in VARIANTS.values() for f in table.values()]
+    assert all(EXTENSIONS[f.content_type] == f.extension for f in formats)
+    # The library grid signs thumbnails of every asset type.
+    assert all({"original", "thumbnail"} <= set(table) for table in VARIANTS.values())
 
 
 def test_ratios_and_roles_in_their_documented_order() -> None:

@@ -8,10 +8,15 @@ functions-framework builds the server.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
 
 from genmedia import bootstrap, server
+
+if TYPE_CHECKING:
+    from cloudevents.http import CloudEvent
 
 bootstrap.boot()
 server.configure()
@@ -85,3 +90,17 @@ def deliver_webhook(request: flask.Request) -> flask.Response:
     from genmedia.handlers import deliver_webhook as handlers
 
     return handlers.router.dispatch(request)
+
+
+@functions_framework.cloud_event
+def sweeper(event: CloudEvent) -> None:
+    from genmedia.handlers import sweeper as handlers
+
+    handlers.handle(event)
+
+
+@functions_framework.cloud_event
+def purge(event: CloudEvent) -> None:
+    from genmedia.handlers import purge as handlers
+
+    handlers.handle(event)

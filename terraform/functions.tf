@@ -28,6 +28,10 @@ locals {
     webhooks         = { memory = "512Mi", concurrency = 20, max_instances = 5, timeout_s = 30, access = ["firestore", "auth_read"] }
     # Private: one delivery attempt per task (a receiver gets 15 s).
     deliver_webhook = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore"] }
+    # Event functions (private; pushed to by the subscriptions of functions/events.json). One
+    # instance, one event at a time: runs never overlap, and the purge stops at 240 s.
+    sweeper = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 280, access = ["firestore", "enqueue"] }
+    purge   = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 290, access = ["firestore", "media_delete", "media_trash"] }
     # Private: Cloud Tasks delivers each step of a job; a step polls once, so no request is long.
     video_worker = { memory = "1Gi", concurrency = 4, max_instances = 10, timeout_s = 120, access = ["firestore", "media_write", "media_read", "media_delete", "media_staging", "vertex", "enqueue"] }
   }

@@ -26,6 +26,28 @@ locals {
   }
 
   job_filters = [[], ["state"]]
+
+  # The sweeper's and the purge's queries: one state, oldest first by one time field.
+  maintenance_indexes = {
+    "assets-pending" = { collection = "assets", field = "create_time" }
+    "assets-purge"   = { collection = "assets", field = "purge_time" }
+    "jobs-stale"     = { collection = "jobs", field = "update_time" }
+  }
+}
+
+resource "google_firestore_index" "maintenance" {
+  for_each   = local.maintenance_indexes
+  database   = google_firestore_database.main.name
+  collection = each.value.collection
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = each.value.field
+    order      = "ASCENDING"
+  }
 }
 
 # The jobs list: one user's jobs newest first, optionally in one state (store/jobs.py).

@@ -90,8 +90,13 @@ resource "google_compute_url_map" "api" {
       error_message = "functions/routes.json \"functions\" and local.function_specs (functions.tf) must name the same functions."
     }
     precondition {
-      condition     = alltrue([for f in values(local.routing.functions) : f.kind == "http"])
-      error_message = "Only http functions are deployed by functions.tf; event triggers are not wired yet."
+      condition     = alltrue([for f in values(local.routing.functions) : contains(["http", "event"], f.kind)])
+      error_message = "functions/routes.json: kind must be http or event."
+    }
+    precondition {
+      # Event functions are reached only by their push subscriptions (events.tf), never by a route.
+      condition     = alltrue([for name, f in local.routing.functions : f.kind == "http" || !contains(local.public_functions, name)])
+      error_message = "functions/routes.json: an event function must not be named by a route."
     }
     precondition {
       condition     = contains(local.public_functions, local.fallback_function)

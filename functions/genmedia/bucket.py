@@ -73,6 +73,18 @@ class MediaBucket:
         data: bytes = self.bucket.blob(path).download_as_bytes(checksum="crc32c")
         return data
 
+    def delete_objects(self, paths: list[str]) -> None:
+        """Delete each object; one already gone is fine, any other failure raises (the purge
+        must not drop metadata while an object it describes may remain)."""
+        from google.api_core import exceptions
+
+        bucket = self.bucket
+        for path in paths:
+            try:
+                bucket.blob(path).delete()
+            except exceptions.NotFound:
+                continue
+
     def delete_quietly(self, paths: list[str]) -> None:
         """Best-effort cleanup after a failed generation (paths follow from the FAILED asset)."""
         from google.api_core import exceptions

@@ -102,6 +102,9 @@ class Settings:
     webhook_queue: str = "webhook-deliveries"
     webhook_max_attempts: int = 8
     test_resolver_file: str | None = None
+    sweep_pending_after_seconds: int = 1800  # far past generate_image's timeout
+    sweep_job_after_seconds: int = 7200  # past the video queue's retry window
+    sweep_requeue_after_seconds: int = 600
     log_level: str = "INFO"
     firestore_emulator_host: str | None = None
     storage_emulator_host: str | None = None
@@ -324,6 +327,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webhook_queue=r.text("GENMEDIA_WEBHOOK_QUEUE", "webhook-deliveries", _QUEUE_RE),
         webhook_max_attempts=r.number("GENMEDIA_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100),
         test_resolver_file=r.opt("GENMEDIA_TEST_RESOLVER_FILE"),
+        sweep_pending_after_seconds=r.number(
+            "GENMEDIA_SWEEP_PENDING_AFTER_SECONDS", 1800, 1, 86400
+        ),
+        sweep_job_after_seconds=r.number("GENMEDIA_SWEEP_JOB_AFTER_SECONDS", 7200, 1, 604800),
+        sweep_requeue_after_seconds=r.number("GENMEDIA_SWEEP_REQUEUE_AFTER_SECONDS", 600, 1, 86400),
         log_level=r.choice("GENMEDIA_LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
         firestore_emulator_host=r.opt("FIRESTORE_EMULATOR_HOST"),
         storage_emulator_host=r.opt("STORAGE_EMULATOR_HOST"),

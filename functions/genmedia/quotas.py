@@ -15,7 +15,7 @@ from genmedia import ratelimit
 from genmedia.config import Settings
 from genmedia.errors import QuotaExceeded, RateLimited
 from genmedia.formats import rfc3339
-from genmedia.store.records import UsageRecord, UserRecord
+from genmedia.store.records import AssetRecord, UsageRecord, UserRecord
 
 
 @dataclass(frozen=True)
@@ -164,5 +164,17 @@ def refund_images(stored: UsageRecord, charge: Charge, images: int) -> UsageReco
         images=max(0, stored.images - images) if stored.day == charge.usage.day else stored.images,
         cost_micros=max(0, stored.cost_micros - cost)
         if stored.month == charge.usage.month
+        else stored.cost_micros,
+    )
+
+
+def refund_asset(stored: UsageRecord, asset: AssetRecord) -> UsageRecord:
+    """``stored`` with one image of ``asset`` given back, in the periods it was charged in."""
+    day, month = periods(asset.create_time)
+    return replace(
+        stored,
+        images=max(0, stored.images - 1) if stored.day == day else stored.images,
+        cost_micros=max(0, stored.cost_micros - asset.cost_micros)
+        if stored.month == month
         else stored.cost_micros,
     )

@@ -145,6 +145,12 @@ class FakeBucket:
     def download(self, path: str) -> bytes:
         return self.objects[path]
 
+    def delete_objects(self, paths: list[str]) -> None:
+        for path in paths:
+            if self.fail_on and self.fail_on in path:
+                raise ConnectionError(f"delete of {path} failed")
+            self.objects.pop(path, None)
+
     def delete_quietly(self, paths: list[str]) -> None:
         for path in paths:
             self.deleted.append(path)

@@ -68,10 +68,10 @@ class FakeAssets:
     def get(self, asset_id: str, txn: object = None) -> AssetRecord | None:
         return self.s.assets.get(asset_id)
 
-    def get_many(self, asset_ids: Iterable[str]) -> dict[str, AssetRecord]:
+    def get_many(self, asset_ids: Iterable[str], txn: object = None) -> dict[str, AssetRecord]:
         return {i: self.s.assets[i] for i in dict.fromkeys(asset_ids) if i in self.s.assets}
 
-    def activate(self, assets: list[AssetRecord]) -> None:
+    def activate(self, txn: object, assets: list[AssetRecord]) -> None:
         for asset in assets:
             stored = self.s.assets[asset.id]
             self.s.assets[asset.id] = replace(
@@ -81,6 +81,18 @@ class FakeAssets:
                 update_time=asset.update_time,
                 objects=asset.objects,
             )
+
+    def in_state_before(
+        self, state: str, field: str, before: datetime, limit: int
+    ) -> list[AssetRecord]:
+        rows = [
+            a for a in self.s.assets.values()
+            if a.state == state and getattr(a, field) is not None and getattr(a, field) < before
+        ]  # fmt: skip
+        return sorted(rows, key=lambda a: getattr(a, field))[:limit]
+
+    def delete(self, txn: object, asset_id: str) -> None:
+        self.s.assets.pop(asset_id, None)
 
     def list_page(
         self, spec: AssetQuery, limit: int, after: tuple[datetime, str] | None
@@ -181,6 +193,10 @@ class FakeJobs:
 
     def get(self, job_id: str, txn: object = None) -> JobRecord | None:
         return self.s.jobs.get(job_id)
+
+    def in_state_before(self, state: str, before: datetime, limit: int) -> list[JobRecord]:
+        rows = [j for j in self.s.jobs.values() if j.state == state and j.update_time < before]
+        return sorted(rows, key=lambda j: j.update_time)[:limit]
 
     def list_page(
         self, spec: JobQuery, limit: int, after: tuple[datetime, str] | None

@@ -48,7 +48,7 @@ def generate(deps: Deps, principal: Principal, spec: ImageSpec, request_id: str)
     except BaseException:
         _refund(deps, charge, [a.id for a in pending])
         raise
-    usage = _settle(deps, charge, pending, done)
+    usage, done = _settle(deps, charge, pending, done)
     _log.info(
         "images generated",
         extra={
@@ -117,15 +117,23 @@ def _charge(deps: Deps, uid: str, assets: list[AssetRecord], now: datetime) -> q
     return db.run_transaction(work)
 
 
+def _still_pending(txn: Any, deps: Deps, asset_ids: list[str]) -> list[str]:
+    """Those of ``asset_ids`` still PENDING: the sweeper may have failed and refunded the
+    others already (their instance looked dead), and nothing is settled twice."""
+    found = deps.database.assets.get_many(asset_ids, txn)
+    return [i for i in asset_ids if i in found and found[i].state == "PENDING"]
+
+
 def _refund(deps: Deps, charge: quotas.Charge, asset_ids: list[str]) -> UsageRecord:
     """Give back ``asset_ids``' share of ``charge``, mark them FAILED; the usage as stored."""
     db, now = deps.database, deps.clock.now()
 
     def work(txn: Any) -> UsageRecord:
+        pending = _still_pending(txn, deps, asset_ids)
         stored, _ = db.usage.read_with_user(charge.uid, txn)
-        refunded = quotas.refund_images(stored, charge, len(asset_ids))
+        refunded = quotas.refund_images(stored, charge, len(pending))
         db.usage.put(txn, charge.uid, refunded)
-        db.assets.mark_failed(txn, asset_ids, now)
+        db.assets.mark_failed(txn, pending, now)
         return refunded
 
     return db.run_transaction(work)
@@ -208,8 +216,27 @@ def _produce(
 
 def _settle(
     deps: Deps, charge: quotas.Charge, pending: list[AssetRecord], done: list[AssetRecord]
-) -> UsageRecord:
-    """Activate what was made; refund what the provider did not return."""
-    deps.database.assets.activate(done)
-    missing = [a.id for a in pending[len(done) :]]
-    return _refund(deps, charge, missing) if missing else charge.usage
+) -> tuple[UsageRecord, list[AssetRecord]]:
+    """Activate what was made, in one transaction with its precondition (still PENDING);
+    refund what the provider did not return. The usage and the assets activated."""
+    db = deps.database
+    made = {a.id for a in done}
+
+    def work(txn: Any) -> tuple[UsageRecord, list[AssetRecord]]:
+        live = set(_still_pending(txn, deps, [a.id for a in pending]))
+        activated = [a for a in done if a.id in live]
+        missing = [a.id for a in pending if a.id in live and a.id not in made]
+        usage = charge.usage
+        if missing:  # read before any write
+            stored, _ = db.usage.read_with_user(charge.uid, txn)
+            usage = quotas.refund_images(stored, charge, len(missing))
+            db.usage.put(txn, charge.uid, usage)
+            db.assets.mark_failed(txn, missing, deps.clock.now())
+        db.assets.activate(txn, activated)
+        return usage, activated
+
+    usage, activated = db.run_transaction(work)
+    swept = [a for a in done if a not in activated]
+    if swept:  # failed and refunded by the sweeper meanwhile: their objects are not an asset
+        deps.bucket.delete_quietly([ref.path for a in swept for ref in a.objects.values()])
+    return usage, activated

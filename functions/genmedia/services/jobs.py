@@ -140,11 +140,14 @@ def finish(
     error: dict[str, str] | None = None,
     asset: AssetRecord | None = None,
     lease_id: str | None = None,
+    unchanged_since: datetime | None = None,
 ) -> tuple[JobRecord, bool]:
     """End the job in one transaction (refund on FAILED/CANCELLED, the asset on SUCCEEDED).
 
     Returns the job as stored and whether this call ended it: False when it had already
-    ended, or when ``lease_id`` is given and another delivery has taken the job over since.
+    ended, or when ``lease_id`` is given and another delivery has taken the job over since,
+    or when ``unchanged_since`` is given and the job has been updated after it (the sweeper's
+    precondition: a job that moved on is not stuck).
     """
     db = deps.database
 
@@ -153,6 +156,8 @@ def finish(
         if job is None:
             raise NotFound("No such job")
         if job.terminal or (lease_id is not None and job.lease_id != lease_id):
+            return job, False
+        if unchanged_since is not None and job.update_time != unchanged_since:
             return job, False
         now = deps.clock.now()
         # Firestore transactions read everything before they write.

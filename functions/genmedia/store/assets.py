@@ -54,23 +54,41 @@ class AssetRepository:
         snap = self._ref(asset_id).get(transaction=txn)
         return AssetRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
 
-    def get_many(self, asset_ids: Iterable[str]) -> dict[str, AssetRecord]:
+    def get_many(
+        self, asset_ids: Iterable[str], txn: firestore.Transaction | None = None
+    ) -> dict[str, AssetRecord]:
         """One BatchGetDocuments call for any number of ids; missing ids are absent."""
         refs = [self._ref(i) for i in dict.fromkeys(asset_ids)]
         if not refs:
             return {}
         return {
             s.id: AssetRecord.from_doc(s.id, s.to_dict() or {})
-            for s in self.db.get_all(refs)
+            for s in self.db.get_all(refs, transaction=txn)
             if s.exists
         }
 
-    def activate(self, assets: list[AssetRecord]) -> None:
-        """Store generated assets as ACTIVE with their objects, atomically (one commit)."""
-        batch = self.db.batch()
+    def activate(self, txn: firestore.Transaction, assets: list[AssetRecord]) -> None:
+        """Store generated assets as ACTIVE with their objects."""
         for asset in assets:
-            batch.update(self._ref(asset.id), asset.activation_doc())
-        batch.commit()
+            txn.update(self._ref(asset.id), asset.activation_doc())
+
+    def in_state_before(
+        self, state: str, field: str, before: datetime, limit: int
+    ) -> list[AssetRecord]:
+        """Up to ``limit`` assets in ``state`` whose ``field`` (a time) is before ``before``,
+        oldest first: the sweeper's stale PENDING generations, the purge's due deletions."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self.collection.where(filter=FieldFilter("state", "==", state))
+            .where(filter=FieldFilter(field, "<", before))
+            .order_by(field)
+            .limit(limit)
+        )
+        return [AssetRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+
+    def delete(self, txn: firestore.Transaction, asset_id: str) -> None:
+        txn.delete(self._ref(asset_id))
 
     def list_page(
         self, spec: AssetQuery, limit: int, after: tuple[datetime, str] | None

@@ -39,6 +39,18 @@ class JobRepository:
         snap = self._ref(job_id).get(transaction=txn)
         return JobRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
 
+    def in_state_before(self, state: str, before: datetime, limit: int) -> list[JobRecord]:
+        """Up to ``limit`` jobs in ``state`` not updated since ``before``, oldest first."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self.collection.where(filter=FieldFilter("state", "==", state))
+            .where(filter=FieldFilter("update_time", "<", before))
+            .order_by("update_time")
+            .limit(limit)
+        )
+        return [JobRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+
     def list_page(
         self, spec: JobQuery, limit: int, after: tuple[datetime, str] | None
     ) -> list[JobRecord]:

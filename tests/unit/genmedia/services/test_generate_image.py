@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from genmedia.errors import ContentBlocked, ProviderUnavailable, QuotaExceeded, RateLimited
@@ -45,7 +47,8 @@ def test_a_generation_charges_stores_both_variants_and_returns_urls(fakes: Fakes
         "thumbnail.webp",
     ]
     assert result.rate.decision.allowed and result.rate.bucket.capacity == 3
-    assert fakes.db.transactions == 1  # charge and create in one; nothing to refund
+    # Charge and create in one; activate (only if still PENDING) in the other; nothing refunded.
+    assert fakes.db.transactions == 2
 
 
 def test_assets_survive_an_issuer_outage_without_urls(fakes: Fakes) -> None:
@@ -119,3 +122,28 @@ def test_the_breaker_opens_after_repeated_provider_failures(fakes: Fakes) -> Non
         generate_image.generate(fakes.deps, ALICE, ImageSpec("a kite"), "rid")
     assert fakes.provider.calls == 5
     assert fakes.deps.breakers.states()["fake"]["state"] == "open"
+
+
+def test_an_asset_the_sweeper_failed_meanwhile_is_neither_activated_nor_refunded_again(
+    fakes: Fakes,
+) -> None:
+    """The sweeper took the generation for dead (failed and refunded one of its assets) while
+    the provider was still working: the generation settles only what is still PENDING."""
+    swept: list[str] = []
+
+    def sweep_first(path: str) -> None:
+        asset_id = path.split("/")[3]
+        if not swept:
+            swept.append(asset_id)
+            asset = fakes.db.state.assets[asset_id]
+            fakes.db.state.assets[asset_id] = replace(asset, state="FAILED")
+            usage = fakes.db.state.usage["alice"]
+            fakes.db.state.usage["alice"] = replace(usage, images=usage.images - 1)
+
+    fakes.bucket.after_upload = sweep_first
+    result = generate_image.generate(fakes.deps, ALICE, ImageSpec("a kite", count=2), "rid-1")
+    assert [a["id"] for a in result.payload["assets"]] != swept and len(
+        result.payload["assets"]
+    ) == 1
+    assert fakes.db.state.assets[swept[0]].state == "FAILED" and used(fakes) == 1
+    assert not any(swept[0] in path for path in fakes.bucket.objects)  # its objects removed

@@ -13,6 +13,7 @@ from infra.local.events import (
     push_endpoint,
     subscription_body,
 )
+from infra.local.routes import load_routes
 
 VALID: dict[str, Any] = {
     "topics": {"purge-assets": {"dead_letter_topic": "purge-assets-dead"}},
@@ -42,9 +43,15 @@ def _with(section: str, name: str, **changes: Any) -> dict[str, Any]:
     return raw
 
 
-def test_the_committed_file_declares_nothing_yet_but_parses() -> None:
+def test_every_event_function_is_subscribed_and_scheduled_from_the_committed_file() -> None:
     events = load_events()
-    assert (events.topics, events.subscriptions, events.schedules) == ({}, {}, {})
+    table = load_routes()
+    event_functions = {n for n, f in table.functions.items() if f["kind"] == "event"}
+    assert {s.function for s in events.subscriptions.values()} == event_functions
+    scheduled = {s.topic for s in events.schedules.values()}
+    assert all(s.topic in scheduled for s in events.subscriptions.values())
+    # Poison messages end in a dead-letter topic instead of being retried for ever.
+    assert all(s.dead_letter_topic for s in events.subscriptions.values())
 
 
 def test_a_full_declaration_parses_with_dead_letter_topics_included() -> None:

@@ -19,16 +19,21 @@ TABLE = load_routes()
 _PARAM = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
+DECORATORS = {"http": "functions_framework.http", "event": "functions_framework.cloud_event"}
+
+
 def entry_points() -> dict[str, str]:
-    """Entry point name -> module whose ``router`` it serves (read without importing main.py,
-    which validates settings at import): ``@functions_framework.http def name(request)``
-    importing ``from genmedia.handlers import name as handlers``."""
+    """Entry point name -> module whose ``router`` (or, for an event function, ``handle``) it
+    serves, read without importing main.py (which validates settings at import):
+    ``@functions_framework.http def name(request)`` (``cloud_event`` for the event functions
+    of routes.json) importing ``from genmedia.handlers import name as handlers``."""
     found: dict[str, str] = {}
     for node in ast.parse(MAIN.read_text()).body:
         if not isinstance(node, ast.FunctionDef):
             continue
         decorators = [ast.unparse(d) for d in node.decorator_list]
-        assert decorators == ["functions_framework.http"], node.name
+        kind = TABLE.functions.get(node.name, {}).get("kind", "http")
+        assert decorators == [DECORATORS[kind]], node.name
         imports = [n for n in node.body if isinstance(n, ast.ImportFrom)]
         assert len(imports) == 1 and imports[0].module == "genmedia.handlers", node.name
         (alias,) = imports[0].names
@@ -49,7 +54,17 @@ def test_functions_in_routes_json_are_exactly_the_entry_points() -> None:
     assert sorted(TABLE.functions) == sorted(ENTRY_POINTS)
 
 
-@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+HTTP_ENTRY_POINTS = sorted(n for n in ENTRY_POINTS if TABLE.functions[n]["kind"] == "http")
+EVENT_ENTRY_POINTS = sorted(n for n in ENTRY_POINTS if TABLE.functions[n]["kind"] == "event")
+
+
+@pytest.mark.parametrize("name", EVENT_ENTRY_POINTS)
+def test_each_event_function_has_a_handler_and_no_route(name: str) -> None:
+    assert callable(importlib.import_module(ENTRY_POINTS[name]).handle)
+    assert name not in TABLE.public_functions and name not in ROUTERS
+
+
+@pytest.mark.parametrize("name", HTTP_ENTRY_POINTS)
 def test_each_entry_point_dispatches_to_the_router_of_its_function(name: str) -> None:
     router = importlib.import_module(ENTRY_POINTS[name]).router
     assert isinstance(router, Router)

@@ -1,0 +1,84 @@
+"""The sweeper (scheduled every few minutes): work whose instance died is ended and refunded.
+
+- An image generation charges, then creates PENDING assets, then activates them. An asset
+  still PENDING ``sweep_pending_after_seconds`` after creation (far past generate_image's
+  timeout) belongs to an instance that died: it is marked FAILED and its image refunded, in
+  one transaction that first checks it is still PENDING, so a generation finishing at that
+  moment (it activates only what is still PENDING) and the sweeper never both settle it.
+- A video job QUEUED for ``sweep_requeue_after_seconds`` (its step-0 task was never created,
+  or was lost) gets that task again; Cloud Tasks deduplicates the name and the worker ignores
+  a step already done. One not updated for ``sweep_job_after_seconds``, QUEUED or RUNNING
+  with its lease expired (past the queue's whole retry window), is failed and refunded,
+  provided it is still unchanged when the transaction runs.
+
+Each run handles at most ``batch`` items of each kind; the next run continues.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from genmedia import quotas
+from genmedia.logging import get_logger
+from genmedia.services.generate_video import task_id
+from genmedia.services.jobs import finish
+from genmedia.store.records import JobRecord
+
+if TYPE_CHECKING:
+    from genmedia.bootstrap import Deps
+
+BATCH = 100
+_log = get_logger("genmedia.sweeper")
+STUCK = {"code": "DEADLINE_EXCEEDED", "message": "The job's worker stopped; it was refunded"}
+
+
+def sweep(deps: Deps, batch: int = BATCH) -> dict[str, int]:
+    counts = {
+        "images_refunded": _sweep_pending_images(deps, batch),
+        **_sweep_jobs(deps, batch),
+    }
+    _log.info("sweep done", extra={"json_fields": counts})
+    return counts
+
+
+def _sweep_pending_images(deps: Deps, batch: int) -> int:
+    before = deps.clock.now() - timedelta(seconds=deps.settings.sweep_pending_after_seconds)
+    stale = deps.database.assets.in_state_before("PENDING", "create_time", before, batch)
+    return sum(1 for asset in stale if _fail_pending(deps, asset.id))
+
+
+def _fail_pending(deps: Deps, asset_id: str) -> bool:
+    db = deps.database
+
+    def work(txn: Any) -> bool:
+        asset = db.assets.get(asset_id, txn)
+        if asset is None or asset.state != "PENDING":
+            return False  # settled by its generation after all
+        stored, _ = db.usage.read_with_user(asset.owner_uid, txn)
+        db.usage.put(txn, asset.owner_uid, quotas.refund_asset(stored, asset))
+        db.assets.mark_failed(txn, [asset_id], deps.clock.now())
+        return True
+
+    return db.run_transaction(work)
+
+
+def _sweep_jobs(deps: Deps, batch: int) -> dict[str, int]:
+    s, now, jobs = deps.settings, deps.clock.now(), deps.database.jobs
+    stuck_before = now - timedelta(seconds=s.sweep_job_after_seconds)
+    requeue_before = now - timedelta(seconds=s.sweep_requeue_after_seconds)
+    failed = requeued = 0
+    for job in jobs.in_state_before("QUEUED", requeue_before, batch):
+        if job.update_time < stuck_before:
+            failed += _fail_stuck(deps, job)
+        elif deps.task_queue().enqueue(task_id(job.id, 0), {"job_id": job.id, "step": 0}):
+            requeued += 1
+    for job in jobs.in_state_before("RUNNING", stuck_before, batch):
+        if job.lease_until is None or job.lease_until < now:
+            failed += _fail_stuck(deps, job)
+    return {"jobs_failed": failed, "jobs_requeued": requeued}
+
+
+def _fail_stuck(deps: Deps, job: JobRecord) -> int:
+    _, ended = finish(deps, job.id, "FAILED", error=dict(STUCK), unchanged_since=job.update_time)
+    return int(ended)

@@ -88,6 +88,7 @@ locals {
     "jobs/progress"          = ["jobs", "progress"]
     "jobs/operation"         = ["jobs", "operation"]
     "webhooks/secrets"       = ["webhooks", "secrets"]
+    "audit_events/details"   = ["audit_events", "details"]
     "webhooks/last_attempt"  = ["webhooks", "last_attempt"]
   }
 }

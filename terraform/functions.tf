@@ -21,7 +21,7 @@ locals {
     generate_image   = { memory = "1Gi", concurrency = 8, max_instances = 20, timeout_s = 120, access = ["firestore", "auth_read", "media_write", "media_read", "media_delete", "vertex", "bucket_probe", "queue_probe"] }
     issue_signed_url = { memory = "512Mi", concurrency = 40, max_instances = 10, timeout_s = 30, access = ["firestore_read", "auth_read", "media_read", "sign_urls"] }
     library          = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore", "auth_read", "media_read", "media_write", "media_delete", "media_trash", "page_tokens"] }
-    admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin"] }
+    admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin", "page_tokens"] }
     generate_video   = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 30, access = ["firestore", "auth_read", "enqueue", "bucket_probe", "queue_probe"] }
     # timeout_s above the 240 s a :watch stream lasts (services/job_events.py) before the client reconnects.
     jobs = { memory = "512Mi", concurrency = 80, max_instances = 10, timeout_s = 290, access = ["firestore", "auth_read", "page_tokens", "enqueue"] }

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from genmedia.webhooks.ssrf import Resolver
 
 T = TypeVar("T")
+MODERATION_TTL_S = 30.0  # how soon an admin's denylist edit applies on every instance
 
 
 class Deps:
@@ -237,9 +238,12 @@ class Deps:
 
     def moderation(self) -> Checker:
         def make() -> Checker:
-            from genmedia.moderation import denylist_checker
+            from genmedia.moderation import DenylistPolicy
 
-            return denylist_checker(self.settings.moderation_denylist)
+            return DenylistPolicy(
+                self.database.settings.denylist, self.settings.moderation_denylist,
+                ttl_s=MODERATION_TTL_S, monotonic=self.clock.monotonic,
+            )  # fmt: skip
 
         return self._once("moderation", make)
 

@@ -66,6 +66,12 @@ def current_context() -> LogContext | None:
     return _context.get()
 
 
+def current_request_id() -> str:
+    """The request (or event) id being served, for records that cite it; "" outside one."""
+    ctx = _context.get()
+    return ctx.request_id if ctx is not None else ""
+
+
 @contextlib.contextmanager
 def bound_context(ctx: LogContext) -> Iterator[LogContext]:
     """Bind ``ctx`` for the duration of a request (contextvars keep threads separate)."""

@@ -268,3 +268,69 @@ class WebhookWithSecret(Webhook):
 
 class ListWebhooksResponse(ApiModel):
     webhooks: list[Webhook]
+
+
+class ListAuditQuery(ApiModel):
+    page_size: int = Field(0, ge=0, description="0 = 50; values above 100 are treated as 100.")
+    page_token: str = Field("", max_length=2048)
+    actor: str | None = Field(None, pattern=f"^{ID_PATTERN}$", description="The actor's uid.")
+    target: str | None = Field(None, pattern=f"^{ID_PATTERN}$", description="A target's id.")
+    action: str | None = Field(None, pattern=r"^[a-z]+\.[a-z_]+$", examples=["asset.delete"])
+    start_time: datetime | None = Field(None, description="Inclusive.")
+    end_time: datetime | None = Field(None, description="Exclusive.")
+
+
+class AuditTarget(ApiModel):
+    type: str
+    id: str
+
+
+class AuditActor(ApiModel):
+    uid: str | None = Field(None, description="None: the system (purge, sweeper).")
+    role: str | None = None
+
+
+class AuditEventView(ApiModel):
+    id: str
+    time: datetime
+    action: str
+    target: AuditTarget
+    actor: AuditActor
+    request_id: str
+    outcome: str
+    details: dict[str, object]
+
+
+class ListAuditResponse(ApiModel):
+    events: list[AuditEventView]
+    next_page_token: str = Field(description="Empty only on the last page.")
+
+
+class ListBlockedQuery(ApiModel):
+    page_size: int = Field(0, ge=0, description="0 = 50; values above 100 are treated as 100.")
+    page_token: str = Field("", max_length=2048)
+
+
+class BlockedPrompt(ApiModel):
+    id: str
+    uid: str
+    reason: str
+    request_id: str
+    create_time: datetime
+    text: str = Field(description="The blocked text, for review (never logged).")
+
+
+class ListBlockedResponse(ApiModel):
+    events: list[BlockedPrompt]
+    next_page_token: str
+
+
+class DenylistRequest(ApiModel):
+    denylist: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(max_length=500)
+
+
+class DenylistView(ApiModel):
+    denylist: list[str]
+    source: Literal["admin", "deployment"] = Field(
+        description="admin: set here; deployment: GENMEDIA_MODERATION_DENYLIST (none set yet)."
+    )

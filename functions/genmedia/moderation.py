@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -70,3 +71,40 @@ def enforce(
         digest = hashlib.sha256(text.encode()).hexdigest()
         events.add(ModerationEvent(uid, reason, request_id, now, text, digest))
         raise ContentBlocked("The prompt was blocked by the content policy")
+
+
+class DenylistPolicy:
+    """The denylist checker, with the terms admins set (``settings/moderation``) re-read at
+    most every ``ttl_s`` seconds, so an edit applies everywhere within that time without a
+    redeploy. Until admins set a list, and whenever it cannot be read, the deployment's
+    ``GENMEDIA_MODERATION_DENYLIST`` applies (never an empty list: the check does not fail
+    open)."""
+
+    def __init__(
+        self,
+        load: Callable[[], tuple[str, ...] | None],
+        default: tuple[str, ...],
+        *,
+        ttl_s: float,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self._load, self._default, self._ttl, self._now = load, default, ttl_s, monotonic
+        self._terms: tuple[str, ...] | None = None
+        self._checker: Checker = denylist_checker(default)
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> str | None:
+        return self._current()(text)
+
+    def _current(self) -> Checker:
+        with self._lock:
+            if self._now() - self._loaded_at >= self._ttl:
+                self._loaded_at = self._now()
+                try:
+                    terms = self._load() or self._default
+                except Exception:  # noqa: BLE001 - keep the last list rather than fail open
+                    terms = self._terms or self._default
+                if terms != self._terms:
+                    self._terms, self._checker = terms, denylist_checker(terms)
+            return self._checker

@@ -16,9 +16,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from genmedia.errors import FieldError, InvalidArgument
+from genmedia.catalog import ID_RE
+from genmedia.errors import FieldError, Internal, InvalidArgument
 
 _VERSION = 2
 _MAC_CHARS = 43  # unpadded base64url of 32 bytes
@@ -65,3 +67,28 @@ def decode(token: str, query_fp: str, keys: Sequence[str]) -> list[Any]:
     if not isinstance(cursor, list):
         raise invalid_token()
     return cursor
+
+
+def time_cursor(token: str, query_fp: str, keys: Sequence[str]) -> tuple[datetime, str]:
+    """The (time, id) a token of a newest/oldest-first list resumes after; anything else in
+    a token is a 422, including times Firestore cannot take (in UTC, as it compares them, an
+    offset at the edge of the calendar overflows)."""
+    cursor = decode(token, query_fp, keys)
+    try:
+        stamp, item_id = cursor
+        after = datetime.fromisoformat(stamp)
+        if after.tzinfo is None:
+            raise ValueError("naive cursor time")
+        after = after.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
+        raise invalid_token() from None
+    if not isinstance(item_id, str) or not ID_RE.fullmatch(item_id):
+        raise invalid_token()
+    return after, item_id
+
+
+def page_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The configured page-token keys, or a 500 naming the missing setting."""
+    if not keys:
+        raise Internal("GENMEDIA_PAGE_TOKEN_KEY is not configured for this function")
+    return keys

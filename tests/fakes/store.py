@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from genmedia.store.assets import AssetQuery
+from genmedia.store.audit import AuditQuery
 from genmedia.store.jobs import JobQuery
 from genmedia.store.records import (
     AssetRecord,
+    AuditEvent,
     IdempotencyRecord,
     JobRecord,
     ModerationEvent,
@@ -42,6 +44,8 @@ class _State:
         self.moderation_events: list[ModerationEvent] = []
         self.jobs: dict[str, JobRecord] = {}
         self.webhooks: dict[str, WebhookRecord] = {}
+        self.audit: list[tuple[str, AuditEvent]] = []
+        self.denylist: tuple[str, ...] | None = None
         self.writes = 0  # a logical clock for update times
 
     def stamp(self) -> datetime:
@@ -178,6 +182,33 @@ class FakeModerationEvents:
     def add(self, event: ModerationEvent) -> None:
         self.s.moderation_events.append(event)
 
+    def list_page(
+        self, limit: int, after: tuple[datetime, str] | None
+    ) -> list[tuple[str, ModerationEvent]]:
+        rows = sorted(
+            ((f"m{i:06d}", e) for i, e in enumerate(self.s.moderation_events)),
+            key=lambda r: (r[1].create_time, r[0]), reverse=True,
+        )  # fmt: skip
+        if after is not None:
+            rows = [(i, e) for i, e in rows if (e.create_time, i) < after]
+        return rows[:limit]
+
+
+class FakeSettings:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+        self.reads = 0
+        self.unreachable = False
+
+    def denylist(self) -> tuple[str, ...] | None:
+        self.reads += 1
+        if self.unreachable:
+            raise ConnectionError("firestore unreachable")
+        return self.s.denylist
+
+    def put_denylist(self, txn: object, terms: list[str], uid: str, now: datetime) -> None:
+        self.s.denylist = tuple(terms)
+
 
 class FakeJobs:
     def __init__(self, state: _State) -> None:
@@ -235,6 +266,32 @@ class FakeWebhooks:
         self.s.webhooks.pop(webhook_id, None)
 
 
+class FakeAudit:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, txn: object, event: AuditEvent) -> None:
+        self.s.audit.append((f"e{len(self.s.audit):06d}", event))
+
+    def list_page(
+        self, spec: AuditQuery, limit: int, after: tuple[datetime, str] | None
+    ) -> list[tuple[str, AuditEvent]]:
+        def matches(e: AuditEvent) -> bool:
+            fields = ("actor_uid", "target_id", "action")
+            return all(getattr(spec, f) in (None, getattr(e, f)) for f in fields) and (
+                (spec.start_time is None or e.time >= spec.start_time)
+                and (spec.end_time is None or e.time < spec.end_time)
+            )
+
+        rows = sorted(
+            ((i, e) for i, e in self.s.audit if matches(e)),
+            key=lambda r: (r[1].time, r[0]), reverse=True,
+        )  # fmt: skip
+        if after is not None:
+            rows = [(i, e) for i, e in rows if (e.time, i) < after]
+        return rows[:limit]
+
+
 class InMemoryDatabase:
     def __init__(self) -> None:
         self.state = _State()
@@ -246,6 +303,8 @@ class InMemoryDatabase:
         self.moderation_events = FakeModerationEvents(self.state)
         self.jobs = FakeJobs(self.state)
         self.webhooks = FakeWebhooks(self.state)
+        self.audit = FakeAudit(self.state)
+        self.settings = FakeSettings(self.state)
         self.transactions = 0
         self.reachable = True
 

@@ -81,3 +81,46 @@ def test_unknown_users_and_bad_bodies(
     assert fields_of(problem) == {"role", "quota.images_per_day", "quota.x"}
     view: dict[str, Any] = gateway.get(f"/v1/admin/users/{user.uid}", user=admin).json()
     assert view["role"] == "user" and view["quota_overrides"]["images_per_day"] is None
+
+
+def test_the_audit_log_records_role_changes_and_deletions_for_admins(
+    gateway: Gateway, make_user: Callable[..., User], admin: User
+) -> None:
+    from tests.support.assets import generate
+
+    user = make_user()
+    assert patch(gateway, admin, user.uid, {"role": "viewer"}).status_code == 200
+    [asset] = generate(gateway, admin)
+    deleted = gateway.call("DELETE", f"/v1/assets/{asset['id']}", user=admin)
+    request_id = deleted.headers["X-Request-ID"]
+    changes = gateway.get(f"/v1/admin/audit?target={user.uid}", user=admin).json()["events"]
+    assert [(e["action"], e["actor"]["uid"], e["details"]["role"]) for e in changes] == [
+        ("user.update", admin.uid, {"from": "user", "to": "viewer"})
+    ]
+    [deletion] = gateway.get("/v1/admin/audit?action=asset.delete", user=admin).json()["events"]
+    assert deletion["target"] == {"type": "asset", "id": asset["id"]}
+    assert deletion["request_id"] == request_id  # leads to the request's own log lines
+    bad = gateway.get("/v1/admin/audit?start_time=yesterday", user=admin)
+    assert_problem(bad, 422, "INVALID_ARGUMENT")
+
+
+def test_admins_review_blocked_prompts_and_replace_the_denylist(
+    gateway: Gateway, make_user: Callable[..., User], admin: User
+) -> None:
+    user = make_user()
+    blocked = gateway.post("/v1/images:generate", user=user, json={"prompt": "c-s-a-m art"})
+    assert_problem(blocked, 422, "CONTENT_BLOCKED")
+    [event] = gateway.get("/v1/admin/moderation", user=admin).json()["events"]
+    assert event["uid"] == user.uid and event["text"] == "c-s-a-m art"
+    assert event["request_id"] == blocked.headers["X-Request-ID"]
+    before = gateway.get("/v1/admin/settings/moderation", user=admin).json()
+    assert before["source"] == "deployment" and "csam" in before["denylist"]
+    body = {"denylist": [*before["denylist"], "Meadow"]}
+    after = gateway.call("PATCH", "/v1/admin/settings/moderation", user=admin, json=body)
+    assert after.status_code == 200 and after.json()["denylist"][-1] == "meadow"
+    again = gateway.get("/v1/admin/settings/moderation", user=admin).json()
+    assert again == {"denylist": after.json()["denylist"], "source": "admin"}
+    empty = gateway.call(
+        "PATCH", "/v1/admin/settings/moderation", user=admin, json={"denylist": []}
+    )
+    assert_problem(empty, 422, "INVALID_ARGUMENT")

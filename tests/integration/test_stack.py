@@ -86,8 +86,13 @@ class Launcher:
         return info
 
     def stop(self) -> None:
+        # Ctrl-C, as a developer stops it, so its children go too; SIGKILL would orphan them.
         if self.proc.poll() is None:
-            self.proc.kill()
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         self.proc.communicate()
 
 

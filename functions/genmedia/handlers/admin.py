@@ -1,4 +1,5 @@
-"""``admin`` function: user roles and quota overrides (admin role only, on every path)."""
+"""``admin`` function: user roles, quota overrides and the audit log (admin role only, on every
+path)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,19 @@ from typing import Any
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
 from genmedia.http import Request
-from genmedia.models import UpdateUserRequest, UserView
-from genmedia.services import admin
+from genmedia.http.auth import principal_of
+from genmedia.models import (
+    DenylistRequest,
+    DenylistView,
+    ListAuditQuery,
+    ListAuditResponse,
+    ListBlockedQuery,
+    ListBlockedResponse,
+    UpdateUserRequest,
+    UserView,
+)
+from genmedia.services import admin, audit, moderation_review
+from genmedia.store.audit import AuditQuery
 
 router = function_router("admin")
 
@@ -39,4 +51,63 @@ def get_user(req: Request) -> dict[str, Any]:
 def update_user(req: Request) -> dict[str, Any]:
     body = req.json(UpdateUserRequest)
     quota = body.quota.model_dump(exclude_unset=True) if body.quota is not None else None
-    return admin.update_user(deps(), req.path_params["uid"], admin.UpdateUser(body.role, quota))
+    change = admin.UpdateUser(body.role, quota)
+    return admin.update_user(deps(), principal_of(req), req.path_params["uid"], change)
+
+
+@router.route(
+    "GET",
+    "/v1/admin/audit",
+    query_model=ListAuditQuery,
+    response_model=ListAuditResponse,
+    summary="The audit log, newest first",
+    description="Filter by actor uid, target id, action and a time range; filters combine.",
+    errors=[403, 422],
+    roles=("admin",),
+)
+def list_audit(req: Request) -> dict[str, Any]:
+    q = req.query(ListAuditQuery)
+    spec = AuditQuery(q.actor, q.target, q.action, q.start_time, q.end_time)
+    return audit.list_events(deps(), audit.ListAudit(spec, q.page_size, q.page_token))
+
+
+@router.route(
+    "GET",
+    "/v1/admin/moderation",
+    query_model=ListBlockedQuery,
+    response_model=ListBlockedResponse,
+    summary="Blocked prompts for review, newest first",
+    errors=[403, 422],
+    roles=("admin",),
+)
+def list_blocked(req: Request) -> dict[str, Any]:
+    q = req.query(ListBlockedQuery)
+    return moderation_review.list_blocked(
+        deps(), moderation_review.ListBlocked(q.page_size, q.page_token)
+    )
+
+
+@router.route(
+    "GET",
+    "/v1/admin/settings/moderation",
+    response_model=DenylistView,
+    summary="The denylist in force",
+    errors=[403],
+    roles=("admin",),
+)
+def get_denylist(req: Request) -> dict[str, Any]:
+    return moderation_review.denylist(deps())
+
+
+@router.route(
+    "PATCH",
+    "/v1/admin/settings/moderation",
+    request_model=DenylistRequest,
+    response_model=DenylistView,
+    summary="Replace the denylist (applies everywhere within 30 s, no redeploy)",
+    errors=[403, 413, 415, 422],
+    roles=("admin",),
+)
+def set_denylist(req: Request) -> dict[str, Any]:
+    body = req.json(DenylistRequest)
+    return moderation_review.set_denylist(deps(), principal_of(req), body.denylist)

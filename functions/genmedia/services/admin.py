@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from genmedia.principal import RANK, Role, role_of
+from genmedia.principal import RANK, Principal, Role, role_of
 from genmedia.quotas import limits_for
+from genmedia.services import audit
 from genmedia.store.records import UserRecord
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ def get_user(deps: Deps, uid: str) -> dict[str, Any]:
     return _view(deps, uid, role_of(claims), deps.database.users.get(uid))
 
 
-def update_user(deps: Deps, uid: str, change: UpdateUser) -> dict[str, Any]:
+def update_user(deps: Deps, actor: Principal, uid: str, change: UpdateUser) -> dict[str, Any]:
     users = deps.user_directory()
     claims = users.claims(uid)
-    role = role_of(claims)
+    role = before = role_of(claims)
     if change.role is not None and change.role != role:
         users.set_claims(uid, claims | {"role": change.role})
         if RANK[change.role] < RANK[role]:
@@ -53,4 +54,7 @@ def update_user(deps: Deps, uid: str, change: UpdateUser) -> dict[str, Any]:
     fields: dict[str, Any] = {"role": role, "update_time": deps.clock.now()}
     if change.quota is not None:
         fields["quota"] = change.quota
-    return _view(deps, uid, role, deps.database.users.merge(uid, fields))
+    stored = deps.database.users.merge(uid, fields)
+    details = {"role": {"from": before, "to": role}, "quota": change.quota}
+    audit.record(deps, None, actor, "user.update", ("user", uid), details=details)
+    return _view(deps, uid, role, stored)

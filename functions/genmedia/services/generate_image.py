@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from genmedia import bucket, moderation, quotas, ratelimit, search
+from genmedia import bucket, quotas, ratelimit, search
 from genmedia.catalog import IMAGE_VARIANTS
 from genmedia.errors import ProviderError, ProviderUnavailable
 from genmedia.logging import get_logger
 from genmedia.media.base import ImageProvider, ImageSpec, dimensions_for
 from genmedia.principal import Principal
 from genmedia.retry import retry_call
+from genmedia.services.screening import screen
 from genmedia.services.views import asset_view, usage_view
 from genmedia.store.records import AssetRecord, ObjectRef, UsageRecord
 
@@ -35,12 +36,8 @@ class Generated:
 
 
 def generate(deps: Deps, principal: Principal, spec: ImageSpec, request_id: str) -> Generated:
-    db, provider, now = deps.database, deps.image_provider(), deps.clock.now()
-    texts = [t for t in (spec.prompt, spec.negative_prompt, spec.style) if t]
-    moderation.enforce(
-        deps.moderation(), texts, events=db.moderation_events,
-        uid=principal.uid, request_id=request_id, now=now,
-    )  # fmt: skip
+    provider, now = deps.image_provider(), deps.clock.now()
+    screen(deps, principal, [spec.prompt, spec.negative_prompt, spec.style], request_id)
     pending = _pending_assets(deps, principal, spec, request_id, now)
     charge = _charge(deps, principal.uid, pending, now)
     try:

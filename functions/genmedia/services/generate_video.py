@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from genmedia import moderation, quotas, ratelimit
+from genmedia import quotas, ratelimit
 from genmedia.errors import FieldError, InvalidArgument, Unavailable
 from genmedia.logging import get_logger
 from genmedia.media.video import VideoProvider, VideoSpec
 from genmedia.principal import Principal
 from genmedia.services.jobs import finish, job_view
+from genmedia.services.screening import screen
 from genmedia.store.records import JobRecord
 
 if TYPE_CHECKING:
@@ -85,11 +86,7 @@ def submit(deps: Deps, principal: Principal, request: VideoRequest, request_id: 
     provider = deps.video_provider()
     spec = resolve(provider, request)
     now = deps.clock.now()
-    texts = [t for t in (spec.prompt, spec.negative_prompt) if t]
-    moderation.enforce(
-        deps.moderation(), texts, events=deps.database.moderation_events,
-        uid=principal.uid, request_id=request_id, now=now,
-    )  # fmt: skip
+    screen(deps, principal, [spec.prompt, spec.negative_prompt], request_id)
     cost = provider.models[spec.model].cost_per_second * spec.duration_seconds
     job = _new_job(deps, principal, spec, provider.name, cost, request_id, now)
     rate = _charge(deps, job, now)

@@ -8,12 +8,12 @@ whichever of the worker and a cancel commits first wins (the other sees a termin
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from genmedia import pagination, quotas
-from genmedia.catalog import ID_RE, VIDEO_VARIANTS
-from genmedia.errors import FailedPrecondition, Internal, NotFound
+from genmedia.catalog import VIDEO_VARIANTS
+from genmedia.errors import FailedPrecondition, NotFound
 from genmedia.formats import money, rfc3339
 from genmedia.logging import get_logger
 from genmedia.principal import Principal
@@ -95,10 +95,8 @@ def list_jobs(deps: Deps, principal: Principal, params: ListJobs) -> dict[str, A
     spec = JobQuery(principal.uid, (params.state,) if params.state else ())
     query_fp = pagination.fingerprint("jobs", spec)
     size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    keys = deps.settings.page_token_keys
-    if not keys:
-        raise Internal("GENMEDIA_PAGE_TOKEN_KEY is not configured for this function")
-    after = _cursor(params.page_token, query_fp, keys) if params.page_token else None
+    keys = pagination.page_keys(deps.settings.page_token_keys)
+    after = pagination.time_cursor(params.page_token, query_fp, keys) if params.page_token else None
     rows = deps.database.jobs.list_page(spec, size + 1, after)
     page, more = rows[:size], len(rows) > size
     token = ""
@@ -106,21 +104,6 @@ def list_jobs(deps: Deps, principal: Principal, params: ListJobs) -> dict[str, A
         last = page[-1]
         token = pagination.encode(query_fp, [last.create_time.isoformat(), last.id], keys[0])
     return {"jobs": [job_view(j) for j in page], "next_page_token": token}
-
-
-def _cursor(token: str, query_fp: str, keys: tuple[str, ...]) -> tuple[datetime, str]:
-    cursor = pagination.decode(token, query_fp, keys)
-    try:
-        stamp, job_id = cursor
-        after = datetime.fromisoformat(stamp)
-        if after.tzinfo is None:
-            raise ValueError("naive cursor time")
-        after = after.astimezone(UTC)
-    except (TypeError, ValueError, OverflowError):
-        raise pagination.invalid_token() from None
-    if not isinstance(job_id, str) or not ID_RE.fullmatch(job_id):
-        raise pagination.invalid_token()
-    return after, job_id
 
 
 def cancel_job(deps: Deps, principal: Principal, job_id: str) -> dict[str, Any]:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from genmedia import pagination, quotas, search
-from genmedia.catalog import ID_RE
-from genmedia.errors import Internal
 from genmedia.principal import Principal
 from genmedia.services.access import is_purged, readable
 from genmedia.services.views import asset_view, usage_view
@@ -41,10 +38,8 @@ def list_assets(deps: Deps, principal: Principal, params: ListAssets) -> dict[st
     )
     query_fp = pagination.fingerprint(spec)
     size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    keys = deps.settings.page_token_keys
-    if not keys:
-        raise Internal("GENMEDIA_PAGE_TOKEN_KEY is not configured for this function")
-    after = _cursor(params.page_token, query_fp, keys) if params.page_token else None
+    keys = pagination.page_keys(deps.settings.page_token_keys)
+    after = pagination.time_cursor(params.page_token, query_fp, keys) if params.page_token else None
     rows = deps.database.assets.list_page(spec, size + 1, after)
     page, more = rows[:size], len(rows) > size
     now = deps.clock.now()
@@ -56,23 +51,6 @@ def list_assets(deps: Deps, principal: Principal, params: ListAssets) -> dict[st
         "assets": [asset_view(a) for a in page if not is_purged(a, now)],
         "next_page_token": token,
     }
-
-
-def _cursor(token: str, query_fp: str, keys: tuple[str, ...]) -> tuple[datetime, str]:
-    """The (create_time, id) a token resumes after; anything else in a token is a 422."""
-    cursor = pagination.decode(token, query_fp, keys)
-    try:
-        stamp, asset_id = cursor
-        after = datetime.fromisoformat(stamp)
-        if after.tzinfo is None:
-            raise ValueError("naive cursor time")
-        # In UTC, as Firestore compares it: an offset at the edge of the calendar overflows.
-        after = after.astimezone(UTC)
-    except (TypeError, ValueError, OverflowError):
-        raise pagination.invalid_token() from None
-    if not isinstance(asset_id, str) or not ID_RE.fullmatch(asset_id):
-        raise pagination.invalid_token()
-    return after, asset_id
 
 
 def get_asset(deps: Deps, principal: Principal, asset_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from genmedia.bucket import trash_path
 from genmedia.errors import AlreadyExists, FailedPrecondition, NotFound
 from genmedia.principal import Principal
+from genmedia.services import audit
 from genmedia.services.access import writable
 from genmedia.services.views import asset_view
 from genmedia.store.records import AssetRecord
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
 LEASE = timedelta(seconds=60)
+AUDITED = {"DELETED": "asset.delete", "ACTIVE": "asset.undelete"}
 WAIT_SECONDS = 15.0
 Change = Callable[[AssetRecord], AssetRecord]
 
@@ -54,9 +56,12 @@ def _transition(deps: Deps, asset_id: str, principal: Principal, change: Change)
     assets = deps.database.assets
 
     def work(txn: Any) -> AssetRecord:
-        current = assets.get(asset_id, txn)
-        updated = change(writable(current, principal, deps.clock.now()))
+        current = writable(assets.get(asset_id, txn), principal, deps.clock.now())
+        updated = change(current)
         assets.put(txn, updated)
+        if updated.state != current.state:  # recorded with the change, in its transaction
+            action = AUDITED[updated.state]
+            audit.record(deps, txn, principal, action, ("asset", asset_id))
         return updated
 
     return deps.database.run_transaction(work)

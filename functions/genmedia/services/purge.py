@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from genmedia.bucket import trash_path
 from genmedia.logging import get_logger
+from genmedia.services import audit
 from genmedia.store.records import AssetRecord
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ def _purge_one(deps: Deps, asset: AssetRecord) -> bool:
         if not due or current is None or current.purge_time is None or current.purge_time > now:
             return False
         db.assets.delete(txn, asset.id)
+        audit.record(deps, txn, None, "asset.purge", ("asset", asset.id),
+                     details={"owner_uid": asset.owner_uid})  # fmt: skip
         return True
 
     return db.run_transaction(work)

@@ -17,6 +17,7 @@ from genmedia.errors import FailedPrecondition, NotFound
 from genmedia.formats import rfc3339
 from genmedia.logging import get_logger
 from genmedia.principal import Principal
+from genmedia.services import audit
 from genmedia.store.records import JobRecord, WebhookRecord
 from genmedia.webhooks import signing, ssrf
 
@@ -74,6 +75,8 @@ def create(deps: Deps, principal: Principal, url: str, events: list[str]) -> dic
         if len(db.webhooks.for_owner(principal.uid, txn)) >= MAX_ENDPOINTS:
             raise FailedPrecondition(f"At most {MAX_ENDPOINTS} webhooks per user")
         db.webhooks.create(txn, hook)
+        audit.record(deps, txn, principal, "webhook.create", ("webhook", hook.id),
+                     details={"url": url, "events": hook.events})  # fmt: skip
 
     db.run_transaction(work)
     return webhook_view(hook) | {"secret": secret}
@@ -86,6 +89,7 @@ def list_for(deps: Deps, principal: Principal) -> dict[str, Any]:
 def delete(deps: Deps, principal: Principal, webhook_id: str) -> None:
     owned(deps.database.webhooks.get(webhook_id), principal)
     deps.database.webhooks.delete(webhook_id)
+    audit.record(deps, None, principal, "webhook.delete", ("webhook", webhook_id))
 
 
 def rotate_secret(deps: Deps, principal: Principal, webhook_id: str) -> dict[str, Any]:

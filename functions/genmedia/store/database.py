@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from genmedia.store.assets import AssetRepository
+from genmedia.store.audit import AuditRepository
 from genmedia.store.idempotency import IdempotencyRepository
 from genmedia.store.jobs import JobRepository
 from genmedia.store.moderation import ModerationEventRepository
+from genmedia.store.settings import SettingsRepository
 from genmedia.store.transactions import run_transaction
 from genmedia.store.usage import UsageRepository
 from genmedia.store.users import UserRepository
@@ -58,6 +60,14 @@ class Database:
     @functools.cached_property
     def webhooks(self) -> WebhookRepository:
         return WebhookRepository(self.client)
+
+    @functools.cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.client)
+
+    @functools.cached_property
+    def settings(self) -> SettingsRepository:
+        return SettingsRepository(self.client)
 
     @functools.cached_property
     def moderation_events(self) -> ModerationEventRepository:

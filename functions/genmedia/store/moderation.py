@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import ModerationEvent
@@ -18,3 +19,18 @@ class ModerationEventRepository:
 
     def add(self, event: ModerationEvent) -> None:
         self.db.collection(COLLECTION).add(event.to_doc())
+
+    def list_page(
+        self, limit: int, after: tuple[datetime, str] | None
+    ) -> list[tuple[str, ModerationEvent]]:
+        """Newest first, for review (``create_time``'s automatic index serves it)."""
+        from google.cloud import firestore
+
+        query = (
+            self.db.collection(COLLECTION)
+            .order_by("create_time", direction=firestore.Query.DESCENDING)
+            .order_by("__name__", direction=firestore.Query.DESCENDING)
+        )
+        if after is not None:
+            query = query.start_after({"create_time": after[0], "__name__": after[1]})
+        return [(s.id, ModerationEvent(**(s.to_dict() or {}))) for s in query.limit(limit).stream()]

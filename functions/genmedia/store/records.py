@@ -233,3 +233,30 @@ class WebhookRecord:
     def from_doc(cls, webhook_id: str, doc: dict[str, Any]) -> WebhookRecord:
         known = {f.name for f in fields(cls)} - {"id"}
         return cls(id=webhook_id, **{k: v for k, v in doc.items() if k in known})
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One sensitive operation, append-only: who did what to which target, and how it ended.
+
+    ``actor_uid`` is None for the system (the purge, the sweeper); an erasure is recorded
+    under a pseudonym of the erased user, never their uid.
+    """
+
+    time: datetime
+    action: str  # "user.update", "asset.delete", "asset.undelete", "asset.purge", ...
+    target_type: str
+    target_id: str
+    actor_uid: str | None = None
+    actor_role: str | None = None
+    request_id: str = ""
+    outcome: str = "ok"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> AuditEvent:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in doc.items() if k in known})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,9 @@ ALICE = Principal("alice", "user", token="alice-token")
 
 @pytest.fixture
 def fakes() -> Fakes:
-    return make_deps(GENMEDIA_SWEEP_PENDING_AFTER_SECONDS="600")
+    # Midday: a refund gives back to the day the image was charged, and that must be today.
+    noon = datetime(2026, 6, 15, 12, tzinfo=UTC)
+    return make_deps(noon, GENMEDIA_SWEEP_PENDING_AFTER_SECONDS="600")
 
 
 def pending_asset(fakes: Fakes, asset_id: str, age_s: float, state: str = "PENDING") -> None:
@@ -119,3 +121,10 @@ def test_a_large_backlog_is_purged_in_batches_within_the_budget(fakes: Fakes) ->
     assert first == {"assets_purged": 2, "more": True}
     assert purge.purge(fakes.deps, batch=2)["assets_purged"] == 3
     assert not any(a.state == "DELETED" for a in fakes.db.state.assets.values())
+
+
+def test_a_refund_of_a_charge_from_yesterday_leaves_todays_count(fakes: Fakes) -> None:
+    pending_asset(fakes, "dead", age_s=13 * 3600)  # charged yesterday, before midnight
+    fakes.db.state.usage["alice"] = replace(fakes.db.state.usage["alice"], images=0)
+    assert sweeper.sweep(fakes.deps)["images_refunded"] == 1
+    assert fakes.db.state.usage["alice"].images == 0  # yesterday's counter is gone already

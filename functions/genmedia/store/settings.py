@@ -1,0 +1,29 @@
+"""``settings/{name}``: settings admins change without a redeploy (the moderation denylist)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+COLLECTION = "settings"
+MODERATION = "moderation"
+
+
+class SettingsRepository:
+    def __init__(self, db: firestore.Client) -> None:
+        self.collection = db.collection(COLLECTION)
+
+    def denylist(self) -> tuple[str, ...] | None:
+        """The stored denylist; None when admins have never set one (the deployment's applies)."""
+        snap = self.collection.document(MODERATION).get()
+        terms = (snap.to_dict() or {}).get("denylist") if snap.exists else None
+        return tuple(str(t) for t in terms) if isinstance(terms, list) else None
+
+    def put_denylist(
+        self, txn: firestore.Transaction, terms: list[str], uid: str, now: datetime
+    ) -> None:
+        doc = {"denylist": terms, "update_time": now, "updated_by": uid}
+        txn.set(self.collection.document(MODERATION), doc)

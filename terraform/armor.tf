@@ -10,10 +10,14 @@ locals {
     1001 = "xss-v33-stable"
     1002 = "lfi-v33-stable"
     1003 = "rce-v33-stable"
+    # Log4Shell (CVE-2021-44228) lookups such as ${jndi:...}: no Java runs behind the edge,
+    # but such a string is never a legitimate request and would travel on into logs.
+    1004 = "cve-canary"
   }
 }
 
 resource "google_compute_security_policy" "edge" {
+  # checkov:skip=CKV_GCP_73: cve-canary is rule 1004 of local.waf_rules, written as evaluatePreconfiguredWaf('cve-canary', {'sensitivity': N}) and previewed while waf_mode = "preview" like the other WAF rules; the check only accepts the bare, always-enforced expression.
   name        = "${var.prefix}-edge"
   description = "GenMedia API edge policy: body size, OWASP rules, per-IP rate limits."
   type        = "CLOUD_ARMOR"

@@ -24,8 +24,8 @@ locals {
     admin            = { memory = "512Mi", concurrency = 20, max_instances = 3, timeout_s = 30, access = ["firestore", "auth_admin", "page_tokens"] }
     generate_video   = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 30, access = ["firestore", "auth_read", "enqueue", "bucket_probe", "queue_probe"] }
     # timeout_s above the 240 s a :watch stream lasts (services/job_events.py) before the client reconnects.
-    jobs = { memory = "512Mi", concurrency = 80, max_instances = 10, timeout_s = 290, access = ["firestore", "auth_read", "page_tokens", "enqueue"] }
-    webhooks         = { memory = "512Mi", concurrency = 20, max_instances = 5, timeout_s = 30, access = ["firestore", "auth_read"] }
+    jobs     = { memory = "512Mi", concurrency = 80, max_instances = 10, timeout_s = 290, access = ["firestore", "auth_read", "page_tokens", "enqueue"] }
+    webhooks = { memory = "512Mi", concurrency = 20, max_instances = 5, timeout_s = 30, access = ["firestore", "auth_read"] }
     # Private: one delivery attempt per task (a receiver gets 15 s).
     deliver_webhook = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore"] }
     # Event functions (private; pushed to by the subscriptions of functions/events.json). One
@@ -47,7 +47,7 @@ locals {
         for a in spec.access : a
         if a != "vertex" || (name == "video_worker" ? var.video_provider == "veo" : var.image_provider == "vertex")
       ]
-      public        = contains(local.public_functions, name)
+      public = contains(local.public_functions, name)
     }
   }
 
@@ -86,6 +86,7 @@ locals {
 }
 
 resource "google_cloudfunctions2_function" "fn" {
+  # checkov:skip=CKV_GCP_124: ingress_settings is ALLOW_INTERNAL_AND_GCLB for public functions (only the load balancer and Cloud Armor reach them) and ALLOW_INTERNAL_ONLY for private ones; never ALLOW_ALL, but checkov cannot evaluate the per-function conditional.
   for_each    = local.functions
   name        = each.key
   location    = var.region

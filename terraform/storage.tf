@@ -2,6 +2,7 @@
 # and read by browsers only through V4 signed URLs. Nothing here is ever public.
 
 resource "google_storage_bucket" "media" {
+  # checkov:skip=CKV_GCP_78: objects are written once with if_generation_match=0 (bucket.py) and never overwritten; deletes are covered by soft delete (below) and the trash/ lifecycle, so versions would only keep duplicate copies of deleted assets.
   name                        = "${var.project_id}-${var.prefix}-media"
   location                    = var.region # next to the functions: no cross-region egress
   storage_class               = "STANDARD"
@@ -12,6 +13,12 @@ resource "google_storage_bucket" "media" {
   # Objects are immutable (create-only uploads): versions would only duplicate deletes.
   versioning {
     enabled = false
+  }
+
+  # Usage logs (who fetched which object, from where): the trail for a leaked signed URL.
+  logging {
+    log_bucket        = google_storage_bucket.access_logs.name
+    log_object_prefix = "media"
   }
 
   # GCS's own soft delete (7 days, the default) undoes an accidental bucket-wide delete. Each
@@ -70,6 +77,7 @@ resource "google_storage_bucket" "media" {
 
 # Function bundles (source.tf). Only Terraform writes here and only the builder reads.
 resource "google_storage_bucket" "sources" {
+  # checkov:skip=CKV_GCP_78: holds only build bundles named by content hash; Terraform deletes the previous one on purpose and any version can be rebuilt from git.
   name                        = "${var.project_id}-${var.prefix}-sources"
   location                    = var.region
   uniform_bucket_level_access = true
@@ -80,5 +88,44 @@ resource "google_storage_bucket" "sources" {
     enabled = false
   }
 
+  logging {
+    log_bucket        = google_storage_bucket.access_logs.name
+    log_object_prefix = "sources"
+  }
+
   depends_on = [google_project_service.enabled]
+}
+
+# Usage logs of the two buckets above: hourly CSV objects written by Cloud Storage itself.
+# They hold client IPs, so they are kept 30 days only.
+resource "google_storage_bucket" "access_logs" {
+  # checkov:skip=CKV_GCP_62: this is the access-log sink; logging it into itself would log its own log writes.
+  # checkov:skip=CKV_GCP_78: log objects are written once by Cloud Storage under unique hourly names and removed by the lifecycle rule; versions would only defeat the 30-day retention.
+  name                        = "${var.project_id}-${var.prefix}-access-logs"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true # logs only: a destroyed environment does not need them
+
+  versioning {
+    enabled = false
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# The group Cloud Storage writes usage logs as.
+resource "google_storage_bucket_iam_member" "access_log_writer" {
+  bucket = google_storage_bucket.access_logs.name
+  role   = "roles/storage.objectCreator"
+  member = "group:cloud-storage-analytics@google.com"
 }

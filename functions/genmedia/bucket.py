@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.errors import Internal
@@ -21,13 +22,14 @@ if TYPE_CHECKING:
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"
 TRASH_PREFIX = "trash/"
+USERS_PREFIX = "users/"
 # Where a provider writes its own output (Veo's output_gcs_uri) before the worker copies it
 # under the user's prefix; a lifecycle rule removes anything left behind.
 STAGING_PREFIX = "staging/"
 
 
 def object_path(uid: str, asset_id: str, variant: str, ext: str) -> str:
-    return f"users/{uid}/assets/{asset_id}/{variant}.{ext}"
+    return f"{USERS_PREFIX}{uid}/assets/{asset_id}/{variant}.{ext}"
 
 
 def staging_prefix(job_id: str) -> str:
@@ -116,6 +118,17 @@ class MediaBucket:
                 if existing is None or existing.md5_hash != blob.md5_hash:
                     raise Internal("Object move target exists with different content") from None
             blob.delete(if_generation_match=blob.generation)
+
+    def list_page(
+        self, prefix: str, page_token: str | None, limit: int
+    ) -> tuple[list[tuple[str, datetime]], str | None]:
+        """One page of (name, creation time) under ``prefix`` and the token of the next."""
+        pages = self.bucket.list_blobs(prefix=prefix, max_results=limit, page_token=page_token)
+        page = next(pages.pages, None)
+        if page is None:
+            return [], None
+        objects = [(blob.name, blob.time_created) for blob in page]
+        return objects, pages.next_page_token
 
     def exists(self, timeout_s: float) -> bool:
         return bool(self.bucket.exists(timeout=timeout_s, retry=None))

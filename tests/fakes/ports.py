@@ -7,7 +7,7 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -132,6 +132,7 @@ class FakeBucket:
         self.fail_on: str | None = None
         self.deleted: list[str] = []
         self.after_upload: Callable[[str], None] | None = None  # runs after each upload
+        self.created: dict[str, datetime] = {}  # upload times (tests may move them back)
 
     def upload_create_only(self, path: str, data: bytes, content_type: str) -> None:
         if self.fail_on and self.fail_on in path:
@@ -139,6 +140,7 @@ class FakeBucket:
         if path in self.objects and self.objects[path] != data:
             raise RuntimeError("object exists with different content")
         self.objects[path] = data
+        self.created.setdefault(path, datetime.now(UTC))
         if self.after_upload is not None:
             self.after_upload(path)
 
@@ -160,6 +162,15 @@ class FakeBucket:
         for source, target in moves:
             if source in self.objects:
                 self.objects[target] = self.objects.pop(source)
+
+    def list_page(
+        self, prefix: str, page_token: str | None, limit: int
+    ) -> tuple[list[tuple[str, datetime]], str | None]:
+        names = sorted(n for n in self.objects if n.startswith(prefix) and n > (page_token or ""))
+        page = names[:limit]
+        now = datetime.now(UTC)
+        next_token = page[-1] if len(names) > limit else None
+        return [(n, self.created.get(n, now)) for n in page], next_token
 
     def exists(self, timeout_s: float) -> bool:
         return True
@@ -237,7 +248,8 @@ def sample_mp4(frames: int = 6, size: tuple[int, int] = (64, 36), fps: int = 12)
 
 class FakeVideoProvider:
     """``VideoProvider`` following a script: each poll takes the next step of ``script``
-    ("progress", "done", "staged", "transient", "permanent", "blocked"); the last repeats.
+    ("progress", "done", "staged", "transient", "permanent", "blocked", "failed-op"); the last
+    repeats.
     As a provider other than ``local`` it is given a staging ``output_gcs_uri``."""
 
     name = "fake"
@@ -268,6 +280,10 @@ class FakeVideoProvider:
             raise ProviderError("upstream 503", retryable=True, status=503)
         if step == "permanent":
             raise ProviderError("bad request", retryable=False, status=400)
+        if step == "failed-op":  # the operation itself ended with a retryable failure
+            from genmedia.media.video import OperationFailed
+
+            raise OperationFailed("operation failed (13 INTERNAL)", retryable=True)
         if step == "blocked":
             raise ContentBlocked("The video was removed by the provider's safety filters")
         if step == "progress":

@@ -46,6 +46,7 @@ class _State:
         self.webhooks: dict[str, WebhookRecord] = {}
         self.audit: list[tuple[str, AuditEvent]] = []
         self.denylist: tuple[str, ...] | None = None
+        self.orphan_cursor: str | None = None
         self.writes = 0  # a logical clock for update times
 
     def stamp(self) -> datetime:
@@ -208,6 +209,12 @@ class FakeSettings:
 
     def put_denylist(self, txn: object, terms: list[str], uid: str, now: datetime) -> None:
         self.s.denylist = tuple(terms)
+
+    def orphan_cursor(self) -> str | None:
+        return self.s.orphan_cursor
+
+    def put_orphan_cursor(self, cursor: str | None) -> None:
+        self.s.orphan_cursor = cursor
 
 
 class FakeJobs:

@@ -26,7 +26,14 @@ from genmedia.media.vertex import (
     _loopback_credentials,
     _sdk_failures,
 )
-from genmedia.media.video import OperationStatus, Progress, VideoModel, VideoResult, VideoSpec
+from genmedia.media.video import (
+    OperationFailed,
+    OperationStatus,
+    Progress,
+    VideoModel,
+    VideoResult,
+    VideoSpec,
+)
 
 if TYPE_CHECKING:
     from google.genai import Client
@@ -190,7 +197,7 @@ def _filtered(response: genai_types.GenerateVideosResponse | None) -> Exception:
     return ContentBlocked(f"The video provider's safety filters blocked the video: {detail}")
 
 
-def _map_operation_error(error: dict[str, Any]) -> ProviderError | ContentBlocked:
+def _map_operation_error(error: dict[str, Any]) -> OperationFailed | ContentBlocked:
     code = error.get("code")
     status = str(error.get("status") or "")
     message = str(error.get("message") or "")
@@ -198,7 +205,7 @@ def _map_operation_error(error: dict[str, Any]) -> ProviderError | ContentBlocke
         return ContentBlocked("The video provider refused this prompt under its content policy")
     retryable = code in _RETRYABLE_RPC_CODES or status in _RETRYABLE_RPC_NAMES
     label = " ".join(str(part) for part in (code, status) if part) or "no code"
-    return ProviderError(
+    return OperationFailed(
         f"Veo operation failed ({label}): {_summary(message)}", retryable=retryable
     )
 

@@ -13,12 +13,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol, get_args
 
+from genmedia.errors import ProviderError
+
 VideoAspectRatio = Literal["16:9", "9:16"]
 VIDEO_ASPECT_RATIOS: tuple[VideoAspectRatio, ...] = get_args(VideoAspectRatio)
 Resolution = Literal["720p", "1080p"]
 RESOLUTIONS: tuple[Resolution, ...] = get_args(Resolution)
 # Short side in pixels of each resolution (16:9 at 720p is 1280x720).
 SHORT_SIDE: dict[str, int] = {"720p": 720, "1080p": 1080}
+
+
+class OperationFailed(ProviderError):
+    """The operation itself ended in failure. When ``retryable``, polling it again returns the
+    same failure: a new operation must be started (the worker does, a bounded number of times).
+    """
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,9 @@ class OperationStatus:
     """One poll: not done (with progress), or done with a video.
 
     A failed operation raises instead: ``ContentBlocked`` when the provider's filters removed
-    the video (permanent), ``ProviderError`` otherwise (``retryable`` says whether a later
-    poll or a new attempt can help).
+    the video (permanent), ``OperationFailed`` when the operation ended in failure (a new one
+    may succeed if ``retryable``), ``ProviderError`` when the poll itself failed (``retryable``
+    says whether polling again can help).
     """
 
     done: bool

@@ -11,6 +11,12 @@
   with its lease expired (past the queue's whole retry window), is failed and refunded,
   provided it is still unchanged when the transaction runs.
 
+- Objects under ``users/`` older than ``ORPHAN_GRACE`` whose asset has no document, or a
+  FAILED one (a generation that died between upload and its cleanup), are deleted. The scan
+  covers one page of the bucket per run and remembers where it stopped (``settings/sweeper``),
+  so every object is looked at within a few runs without listing the whole bucket each time.
+  A live asset's objects are never touched; a deleted one's wait for the purge.
+
 Each run handles at most ``batch`` items of each kind; the next run continues.
 """
 
@@ -20,6 +26,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from genmedia import quotas
+from genmedia.bucket import USERS_PREFIX
 from genmedia.logging import get_logger
 from genmedia.services.generate_video import task_id
 from genmedia.services.jobs import finish
@@ -29,6 +36,8 @@ if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
 BATCH = 100
+ORPHAN_PAGE = 500
+ORPHAN_GRACE = timedelta(hours=24)  # far past any generation or move in progress
 _log = get_logger("genmedia.sweeper")
 STUCK = {"code": "DEADLINE_EXCEEDED", "message": "The job's worker stopped; it was refunded"}
 
@@ -37,6 +46,7 @@ def sweep(deps: Deps, batch: int = BATCH) -> dict[str, int]:
     counts = {
         "images_refunded": _sweep_pending_images(deps, batch),
         **_sweep_jobs(deps, batch),
+        "orphans_deleted": _sweep_orphans(deps, ORPHAN_PAGE),
     }
     _log.info("sweep done", extra={"json_fields": counts})
     return counts
@@ -82,3 +92,26 @@ def _sweep_jobs(deps: Deps, batch: int) -> dict[str, int]:
 def _fail_stuck(deps: Deps, job: JobRecord) -> int:
     _, ended = finish(deps, job.id, "FAILED", error=dict(STUCK), unchanged_since=job.update_time)
     return int(ended)
+
+
+def _asset_id(path: str) -> str | None:
+    parts = path.split("/")  # users/{uid}/assets/{asset_id}/{variant}.{ext}
+    return parts[3] if len(parts) == 5 and parts[2] == "assets" else None
+
+
+def _sweep_orphans(deps: Deps, limit: int) -> int:
+    settings = deps.database.settings
+    cursor = settings.orphan_cursor()
+    objects, next_cursor = deps.bucket.list_page(USERS_PREFIX, cursor, limit)
+    old_enough = deps.clock.now() - ORPHAN_GRACE
+    candidates = {name: _asset_id(name) for name, created in objects if created < old_enough}
+    found = deps.database.assets.get_many(i for i in candidates.values() if i)
+    orphans = [
+        name for name, asset_id in candidates.items()
+        if asset_id is not None
+        and (asset_id not in found or found[asset_id].state == "FAILED")
+        and (asset_id not in found or name.startswith(f"users/{found[asset_id].owner_uid}/"))
+    ]  # fmt: skip
+    deps.bucket.delete_objects(orphans)
+    settings.put_orphan_cursor(next_cursor)  # None: the scan starts over next time
+    return len(orphans)

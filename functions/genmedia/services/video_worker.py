@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from genmedia import bucket
 from genmedia.errors import ContentBlocked, GenMediaError, ProviderError, Unavailable
 from genmedia.logging import get_logger
-from genmedia.media.video import OperationStatus, VideoResult
+from genmedia.media.video import OperationFailed, OperationStatus, VideoResult
 from genmedia.services.generate_video import spec_of, task_id
 from genmedia.services.jobs import finish
 from genmedia.services.video_output import staged_path, store_video
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
 _log = get_logger("genmedia.video_worker")
+MAX_RESTARTS = 2  # new operations after one failed retryably
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,13 @@ def handle(deps: Deps, delivery: Delivery) -> str:
         return _poll(deps, job, lease)
     except ContentBlocked as exc:
         return _fail(deps, job, lease, "CONTENT_BLOCKED", exc.detail)
+    except OperationFailed as exc:
+        if exc.retryable and job.restarts < MAX_RESTARTS:
+            # Polling a failed operation again only returns its failure: start a new one.
+            _advance(deps, job, lease, operation=None, restarts=job.restarts + 1,
+                     progress={"percent": 0, "stage": "restarting"})  # fmt: skip
+            return "restarted"
+        return _fail(deps, job, lease, "PROVIDER_ERROR", "The video provider failed")
     except ProviderError as exc:
         last = delivery.retry_count + 1 >= deps.settings.video_max_attempts
         if exc.retryable and not last:

@@ -188,6 +188,7 @@ class JobRecord:
     progress: dict[str, Any] = field(default_factory=lambda: {"percent": 0, "stage": "queued"})
     operation: str | None = None
     step: int = 0
+    restarts: int = 0  # operations started again after one failed retryably
     error: dict[str, str] | None = None
     refunded: bool = False
     lease_id: str | None = None

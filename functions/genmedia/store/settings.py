@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 COLLECTION = "settings"
 MODERATION = "moderation"
+SWEEPER = "sweeper"
 
 
 class SettingsRepository:
@@ -27,3 +28,12 @@ class SettingsRepository:
     ) -> None:
         doc = {"denylist": terms, "update_time": now, "updated_by": uid}
         txn.set(self.collection.document(MODERATION), doc)
+
+    def orphan_cursor(self) -> str | None:
+        """Where the sweeper's scan of the bucket resumes; None: from the start."""
+        snap = self.collection.document(SWEEPER).get()
+        cursor = (snap.to_dict() or {}).get("orphan_cursor") if snap.exists else None
+        return str(cursor) if cursor else None
+
+    def put_orphan_cursor(self, cursor: str | None) -> None:
+        self.collection.document(SWEEPER).set({"orphan_cursor": cursor or ""}, merge=True)

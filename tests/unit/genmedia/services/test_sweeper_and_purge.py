@@ -128,3 +128,22 @@ def test_a_refund_of_a_charge_from_yesterday_leaves_todays_count(fakes: Fakes) -
     fakes.db.state.usage["alice"] = replace(fakes.db.state.usage["alice"], images=0)
     assert sweeper.sweep(fakes.deps)["images_refunded"] == 1
     assert fakes.db.state.usage["alice"].images == 0  # yesterday's counter is gone already
+
+
+def test_old_objects_without_a_live_asset_are_deleted_page_by_page(fakes: Fakes) -> None:
+    day_ago = fakes.clock.now() - sweeper.ORPHAN_GRACE - timedelta(minutes=1)
+    pending_asset(fakes, "live", age_s=60, state="ACTIVE")
+    pending_asset(fakes, "failed", age_s=60, state="FAILED")
+    paths = {
+        name: f"users/alice/assets/{name}/original.png"
+        for name in ("live", "failed", "nodoc", "young")
+    }
+    for name, path in paths.items():
+        fakes.bucket.objects[path] = b"x"
+        fakes.bucket.created[path] = fakes.clock.now() if name == "young" else day_ago
+    first = sweeper._sweep_orphans(fakes.deps, limit=2)  # "failed", "live": one is orphaned
+    second = sweeper._sweep_orphans(fakes.deps, limit=2)  # "nodoc", "young"
+    assert (first, second) == (1, 1)
+    assert set(fakes.bucket.objects) == {paths["live"], paths["young"]}
+    assert fakes.db.state.orphan_cursor is None  # the scan wrapped: next run starts over
+    assert sweeper._sweep_orphans(fakes.deps, limit=10) == 0

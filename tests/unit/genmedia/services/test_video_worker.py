@@ -202,3 +202,21 @@ def test_a_video_anywhere_but_the_jobs_staging_prefix_is_refused(fakes: Fakes) -
     assert run(fakes, job_id, 1) == "failed"
     job = fakes.db.state.jobs[job_id]
     assert job.error is not None and job.error["code"] == "PROVIDER_ERROR" and job.refunded
+
+
+def test_a_failed_operation_is_started_again_a_bounded_number_of_times(fakes: Fakes) -> None:
+    fakes.video.script = ["failed-op"]
+    job_id = submitted(fakes)
+    outcomes = run_to_end(fakes, job_id)
+    # started, failed -> restarted, twice; the third failure ends the job, refunded.
+    assert outcomes == ["started", "restarted", "started", "restarted", "started", "failed"]
+    assert len(fakes.video.started) == 3
+    job = fakes.db.state.jobs[job_id]
+    assert job.state == "FAILED" and job.refunded and job.restarts == 2
+
+
+def test_a_restarted_operation_that_then_succeeds_completes_the_job_once(fakes: Fakes) -> None:
+    fakes.video.script = ["failed-op", "done"]
+    job_id = submitted(fakes)
+    assert run_to_end(fakes, job_id) == ["started", "restarted", "started", "succeeded"]
+    assert len(fakes.db.state.assets) == 1 and not fakes.db.state.jobs[job_id].refunded

@@ -13,8 +13,9 @@ from google.oauth2.credentials import Credentials
 
 from genmedia.errors import ContentBlocked, ProviderError
 from genmedia.media import ImageSpec, make_image_provider
+from genmedia.media.genai_sdk import LOOPBACK_TOKEN
 from genmedia.media.processing import process_image
-from genmedia.media.vertex import LOOPBACK_TOKEN, VertexImagenProvider
+from genmedia.media.vertex import VertexImagenProvider
 from tests.fakes.vertex import (
     FAKE_TOKEN,
     IMAGEN_SIZES,

@@ -15,8 +15,8 @@ from google.oauth2.credentials import Credentials
 
 from genmedia.errors import ContentBlocked, ProviderError
 from genmedia.media import video_files
+from genmedia.media.genai_sdk import LOOPBACK_TOKEN
 from genmedia.media.veo import VeoProvider
-from genmedia.media.vertex import LOOPBACK_TOKEN
 from genmedia.media.video import VideoSpec
 from tests.fakes.vertex_veo import (
     FAKE_TOKEN,

@@ -11,20 +11,18 @@ reuses that one's transport, credential and error-classification helpers. Reques
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from genmedia.errors import ContentBlocked, ProviderError
-from genmedia.media.vertex import (
-    _POLICY_MARKERS,
-    _RETRYABLE_STATUSES,
-    _is_auth_error,
-    _is_transport_error,
-    _loopback_credentials,
-    _sdk_failures,
+from genmedia.media.genai_sdk import (
+    loopback_credentials,
+    map_failure,
+    refused,
+    sdk_failures,
+    summary,
 )
 from genmedia.media.video import (
     OperationFailed,
@@ -43,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = "v1"
 DEFAULT_TIMEOUT_SECONDS = 60.0
-_MESSAGE_LIMIT = 200
 # google.rpc.Code values of a failed operation that a new attempt may not hit again:
 # DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE.
 _RETRYABLE_RPC_CODES = frozenset({4, 8, 10, 13, 14})
@@ -97,9 +94,9 @@ class VeoProvider:
                 source=types.GenerateVideosSource(prompt=spec.prompt),
                 config=_config(spec, output_gcs_uri),
             )
-        except _sdk_failures() as exc:
+        except sdk_failures() as exc:
             # ``from None``: SDK exceptions can carry the request or response body.
-            raise _map_failure(exc) from None
+            raise map_failure(exc, "Veo", "video") from None
         if not operation.name:
             raise ProviderError("Veo started an operation without a name", retryable=False)
         return operation.name
@@ -114,8 +111,8 @@ class VeoProvider:
         client = self._get_client()
         try:
             current = client.operations.get(stored)
-        except _sdk_failures() as exc:
-            raise _map_failure(exc) from None
+        except sdk_failures() as exc:
+            raise map_failure(exc, "Veo", "video") from None
         return _status(current)
 
     def close(self) -> None:
@@ -138,7 +135,7 @@ class VeoProvider:
         http_options = types.HttpOptions(
             base_url=self._base_url, api_version=API_VERSION, timeout=self._timeout_ms
         )
-        credentials = self._credentials or _loopback_credentials(self._base_url)
+        credentials = self._credentials or loopback_credentials(self._base_url)
         return genai.Client(
             vertexai=True,
             project=self.project_id,
@@ -193,7 +190,7 @@ def _filtered(response: genai_types.GenerateVideosResponse | None) -> Exception:
     if not count and not reasons:
         return ProviderError("Veo finished without a video", retryable=False)
     logger.info("veo filtered the video", extra={"filtered": count or len(reasons)})
-    detail = _summary("; ".join(reasons)) if reasons else "no reason given"
+    detail = summary("; ".join(reasons)) if reasons else "no reason given"
     return ContentBlocked(f"The video provider's safety filters blocked the video: {detail}")
 
 
@@ -201,45 +198,10 @@ def _map_operation_error(error: dict[str, Any]) -> OperationFailed | ContentBloc
     code = error.get("code")
     status = str(error.get("status") or "")
     message = str(error.get("message") or "")
-    if any(marker in message.lower() for marker in _POLICY_MARKERS):
+    if refused(message):
         return ContentBlocked("The video provider refused this prompt under its content policy")
     retryable = code in _RETRYABLE_RPC_CODES or status in _RETRYABLE_RPC_NAMES
     label = " ".join(str(part) for part in (code, status) if part) or "no code"
     return OperationFailed(
-        f"Veo operation failed ({label}): {_summary(message)}", retryable=retryable
+        f"Veo operation failed ({label}): {summary(message)}", retryable=retryable
     )
-
-
-def _map_failure(exc: BaseException) -> ProviderError | ContentBlocked:
-    import pydantic
-    from google.genai import errors
-
-    if isinstance(exc, errors.APIError):
-        return _map_api_error(exc)
-    if isinstance(
-        exc, errors.UnknownApiResponseError | json.JSONDecodeError | pydantic.ValidationError
-    ):
-        return ProviderError("Veo returned a malformed response", retryable=False)
-    kind = type(exc).__name__
-    if _is_transport_error(exc):
-        return ProviderError(f"Veo request failed in transit ({kind})", retryable=True)
-    if _is_auth_error(exc):
-        retryable = bool(getattr(exc, "retryable", False))
-        return ProviderError(f"Veo credentials failed ({kind})", retryable=retryable)
-    return ProviderError(f"Veo request failed ({kind})", retryable=False)
-
-
-def _map_api_error(exc: BaseException) -> ProviderError | ContentBlocked:
-    code = int(getattr(exc, "code", 0) or 0)
-    status = getattr(exc, "status", None) or "UNKNOWN"
-    message = str(getattr(exc, "message", None) or "")
-    if code == 400 and any(marker in message.lower() for marker in _POLICY_MARKERS):
-        return ContentBlocked("The video provider refused this prompt under its content policy")
-    retryable = code in _RETRYABLE_STATUSES or code >= 500
-    return ProviderError(
-        f"Veo returned {code} {status}: {_summary(message)}", retryable=retryable, status=code
-    )
-
-
-def _summary(message: str) -> str:
-    return " ".join(message.split())[:_MESSAGE_LIMIT]

@@ -12,15 +12,19 @@ survives is ``ContentBlocked`` raised.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import warnings
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from genmedia.errors import ContentBlocked, ProviderError
+from genmedia.errors import ContentBlocked
 from genmedia.media.base import GeneratedImage, ImageSpec
+from genmedia.media.genai_sdk import (
+    loopback_credentials,
+    map_failure,
+    sdk_failures,
+)
 
 if TYPE_CHECKING:
     from google.genai import Client
@@ -29,13 +33,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
-# Sent to a Vertex fake on a loopback base_url when no credentials are given.
-LOOPBACK_TOKEN = "loopback"  # noqa: S105 - not a secret: only ever sent to 127.0.0.1
-# Imagen reports a prompt refused before generation as a 400 whose message cites Google's
-# Responsible AI practices or usage guidelines; that is a content decision, not a bad request.
-_POLICY_MARKERS = ("responsible ai", "usage guidelines", "sensitive words", "violate")
-_RETRYABLE_STATUSES = frozenset({408, 429})
-_MESSAGE_LIMIT = 200
 
 
 class VertexImagenProvider:
@@ -71,9 +68,9 @@ class VertexImagenProvider:
             response = client.models.generate_images(
                 model=spec.model or self.model, prompt=spec.full_prompt(), config=config
             )
-        except _sdk_failures() as exc:
+        except sdk_failures() as exc:
             # ``from None``: SDK exceptions can carry the request or response body.
-            raise _map_failure(exc) from None
+            raise map_failure(exc, "Imagen", "image") from None
         return _collect(response, spec)
 
     def close(self) -> None:
@@ -102,7 +99,7 @@ class VertexImagenProvider:
         )
 
         http_options = types.HttpOptions(base_url=self._base_url, timeout=self._timeout_ms)
-        credentials = self._credentials or _loopback_credentials(self._base_url)
+        credentials = self._credentials or loopback_credentials(self._base_url)
         return genai.Client(
             vertexai=True,
             project=self.project_id,
@@ -110,22 +107,6 @@ class VertexImagenProvider:
             credentials=credentials,  # type: ignore[arg-type]
             http_options=http_options,
         )
-
-
-def _loopback_credentials(base_url: str | None) -> object | None:
-    """A static bearer token for a fake Vertex on this machine, so local runs need no ADC.
-
-    Only loopback hosts qualify: any real endpoint keeps Application Default Credentials.
-    """
-    if base_url is None:
-        return None
-    from urllib.parse import urlsplit
-
-    if urlsplit(base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
-        return None
-    from google.oauth2.credentials import Credentials
-
-    return Credentials(token=LOOPBACK_TOKEN)  # type: ignore[no-untyped-call]
 
 
 def _config(spec: ImageSpec) -> genai_types.GenerateImagesConfig:
@@ -162,84 +143,3 @@ def _collect(response: genai_types.GenerateImagesResponse, spec: ImageSpec) -> l
             extra={"requested": spec.count, "returned": len(images)},
         )
     return images
-
-
-def _sdk_failures() -> tuple[type[BaseException], ...]:
-    """Exception types a generate call can raise that ``_map_failure`` understands."""
-    import google.auth.exceptions
-    import pydantic
-    from google.genai import errors
-
-    failures: list[type[BaseException]] = [
-        errors.APIError,
-        errors.UnknownApiResponseError,
-        json.JSONDecodeError,
-        pydantic.ValidationError,
-        google.auth.exceptions.GoogleAuthError,
-    ]
-    failures.extend(_http_request_errors())
-    return tuple(failures)
-
-
-def _http_request_errors() -> list[type[BaseException]]:
-    # The SDK talks through httpx2 when installed, else httpx: map both.
-    found: list[type[BaseException]] = []
-    try:
-        import httpx
-
-        found.append(httpx.RequestError)
-    except ImportError:
-        pass
-    try:
-        import httpx2
-
-        found.append(httpx2.RequestError)
-    except ImportError:
-        pass
-    return found
-
-
-def _map_failure(exc: BaseException) -> ProviderError | ContentBlocked:
-    import pydantic
-    from google.genai import errors
-
-    if isinstance(exc, errors.APIError):
-        return _map_api_error(exc)
-    if isinstance(
-        exc, errors.UnknownApiResponseError | json.JSONDecodeError | pydantic.ValidationError
-    ):
-        # Undecodable JSON or base64: a retry of the same call is unlikely to fix it.
-        return ProviderError("Imagen returned a malformed response", retryable=False)
-    kind = type(exc).__name__
-    if _is_transport_error(exc):
-        return ProviderError(f"Imagen request failed in transit ({kind})", retryable=True)
-    if _is_auth_error(exc):
-        retryable = bool(getattr(exc, "retryable", False))
-        return ProviderError(f"Imagen credentials failed ({kind})", retryable=retryable)
-    return ProviderError(f"Imagen request failed ({kind})", retryable=False)
-
-
-def _map_api_error(exc: BaseException) -> ProviderError | ContentBlocked:
-    code = int(getattr(exc, "code", 0) or 0)
-    status = getattr(exc, "status", None) or "UNKNOWN"
-    message = str(getattr(exc, "message", None) or "")
-    if code == 400 and any(marker in message.lower() for marker in _POLICY_MARKERS):
-        return ContentBlocked("The image provider refused this prompt under its content policy")
-    retryable = code in _RETRYABLE_STATUSES or code >= 500
-    summary = " ".join(message.split())[:_MESSAGE_LIMIT]
-    return ProviderError(
-        f"Imagen returned {code} {status}: {summary}", retryable=retryable, status=code
-    )
-
-
-def _is_transport_error(exc: BaseException) -> bool:
-    # Connect/read/write failures and timeouts may clear up; a malformed URL or redirect
-    # loop (other RequestErrors) will not.
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return "TransportError" in names and "UnsupportedProtocol" not in names
-
-
-def _is_auth_error(exc: BaseException) -> bool:
-    import google.auth.exceptions
-
-    return isinstance(exc, google.auth.exceptions.GoogleAuthError)

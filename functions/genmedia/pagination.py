@@ -15,13 +15,16 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from genmedia.catalog import ID_RE
 from genmedia.errors import FieldError, Internal, InvalidArgument
 
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
+T = TypeVar("T")
 _VERSION = 2
 _MAC_CHARS = 43  # unpadded base64url of 32 bytes
 
@@ -92,3 +95,32 @@ def page_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
     if not keys:
         raise Internal("GENMEDIA_PAGE_TOKEN_KEY is not configured for this function")
     return keys
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a list ordered by (time, id): fetch ``size + 1`` rows after ``after``; the
+    extra row, when it comes, says there is a next page."""
+
+    query_fp: str
+    size: int
+    after: tuple[datetime, str] | None
+    key: str
+
+    def finish(
+        self, rows: list[T], cursor: Callable[[T], tuple[datetime, str]]
+    ) -> tuple[list[T], str]:
+        """The page and its ``next_page_token`` (empty only on the last page)."""
+        page = rows[: self.size]
+        if len(rows) <= self.size:
+            return page, ""
+        stamp, item_id = cursor(page[-1])
+        return page, encode(self.query_fp, [stamp.isoformat(), item_id], self.key)
+
+
+def pager(query_fp: str, page_size: int, page_token: str, keys: tuple[str, ...]) -> Pager:
+    """The page a request asks for: its size (0 = the default, capped) and where it resumes."""
+    keys = page_keys(keys)
+    size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    after = time_cursor(page_token, query_fp, keys) if page_token else None
+    return Pager(query_fp, size, after, keys[0])

@@ -21,8 +21,6 @@ from genmedia.store.records import AuditEvent
 if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
-
 
 def record(
     deps: Deps, txn: Any, actor: Principal | None, action: str, target: tuple[str, str],
@@ -67,13 +65,9 @@ def list_events(deps: Deps, params: ListAudit) -> dict[str, Any]:
         params, query=replace(q, start_time=_utc(q.start_time), end_time=_utc(q.end_time))
     )
     query_fp = pagination.fingerprint("audit", params.query)
-    size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    keys = pagination.page_keys(deps.settings.page_token_keys)
-    after = pagination.time_cursor(params.page_token, query_fp, keys) if params.page_token else None
-    rows = deps.database.audit.list_page(params.query, size + 1, after)
-    page, more = rows[:size], len(rows) > size
-    token = ""
-    if more:
-        last_id, last = page[-1]
-        token = pagination.encode(query_fp, [last.time.isoformat(), last_id], keys[0])
+    p = pagination.pager(
+        query_fp, params.page_size, params.page_token, deps.settings.page_token_keys
+    )
+    rows = deps.database.audit.list_page(params.query, p.size + 1, p.after)
+    page, token = p.finish(rows, lambda r: (r[1].time, r[0]))
     return {"events": [event_view(i, e) for i, e in page], "next_page_token": token}

@@ -24,7 +24,6 @@ from genmedia.store.records import AssetRecord, JobRecord, JobState
 if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
 _log = get_logger("genmedia.jobs")
 
 
@@ -94,15 +93,11 @@ def _asset_with_urls(
 def list_jobs(deps: Deps, principal: Principal, params: ListJobs) -> dict[str, Any]:
     spec = JobQuery(principal.uid, (params.state,) if params.state else ())
     query_fp = pagination.fingerprint("jobs", spec)
-    size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    keys = pagination.page_keys(deps.settings.page_token_keys)
-    after = pagination.time_cursor(params.page_token, query_fp, keys) if params.page_token else None
-    rows = deps.database.jobs.list_page(spec, size + 1, after)
-    page, more = rows[:size], len(rows) > size
-    token = ""
-    if more:
-        last = page[-1]
-        token = pagination.encode(query_fp, [last.create_time.isoformat(), last.id], keys[0])
+    p = pagination.pager(
+        query_fp, params.page_size, params.page_token, deps.settings.page_token_keys
+    )
+    rows = deps.database.jobs.list_page(spec, p.size + 1, p.after)
+    page, token = p.finish(rows, lambda j: (j.create_time, j.id))
     return {"jobs": [job_view(j) for j in page], "next_page_token": token}
 
 

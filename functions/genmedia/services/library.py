@@ -14,8 +14,6 @@ from genmedia.store.assets import AssetQuery
 if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
-
 
 @dataclass(frozen=True)
 class ListAssets:
@@ -37,16 +35,12 @@ def list_assets(deps: Deps, principal: Principal, params: ListAssets) -> dict[st
         descending=params.descending,
     )
     query_fp = pagination.fingerprint(spec)
-    size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    keys = pagination.page_keys(deps.settings.page_token_keys)
-    after = pagination.time_cursor(params.page_token, query_fp, keys) if params.page_token else None
-    rows = deps.database.assets.list_page(spec, size + 1, after)
-    page, more = rows[:size], len(rows) > size
+    p = pagination.pager(
+        query_fp, params.page_size, params.page_token, deps.settings.page_token_keys
+    )
+    rows = deps.database.assets.list_page(spec, p.size + 1, p.after)
+    page, token = p.finish(rows, lambda a: (a.create_time, a.id))
     now = deps.clock.now()
-    token = ""
-    if more:
-        last = page[-1]
-        token = pagination.encode(query_fp, [last.create_time.isoformat(), last.id], keys[0])
     return {
         "assets": [asset_view(a) for a in page if not is_purged(a, now)],
         "next_page_token": token,

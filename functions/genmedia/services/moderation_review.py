@@ -18,7 +18,6 @@ from genmedia.services import audit
 if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
 MAX_TERMS = 500
 
 
@@ -30,15 +29,11 @@ class ListBlocked:
 
 def list_blocked(deps: Deps, params: ListBlocked) -> dict[str, Any]:
     query_fp = pagination.fingerprint("moderation_events")
-    size = min(params.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    keys = pagination.page_keys(deps.settings.page_token_keys)
-    after = pagination.time_cursor(params.page_token, query_fp, keys) if params.page_token else None
-    rows = deps.database.moderation_events.list_page(size + 1, after)
-    page, more = rows[:size], len(rows) > size
-    token = ""
-    if more:
-        last_id, last = page[-1]
-        token = pagination.encode(query_fp, [last.create_time.isoformat(), last_id], keys[0])
+    p = pagination.pager(
+        query_fp, params.page_size, params.page_token, deps.settings.page_token_keys
+    )
+    rows = deps.database.moderation_events.list_page(p.size + 1, p.after)
+    page, token = p.finish(rows, lambda r: (r[1].create_time, r[0]))
     events = [
         {"id": i, "uid": e.uid, "reason": e.reason, "request_id": e.request_id,
          "create_time": rfc3339(e.create_time), "text": e.text}

@@ -63,3 +63,20 @@ def test_a_token_with_a_recomputed_unkeyed_checksum_is_refused() -> None:
     for checksum in (hashlib.sha256(body.encode()).hexdigest()[:16], "A" * 43):
         with pytest.raises(InvalidArgument):
             pagination.decode(wrap(f"{body}|{checksum}"), FP, [KEY])
+
+
+def test_a_pager_caps_the_size_and_resumes_exactly_after_the_last_row() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [(start - timedelta(seconds=i), f"id{i}") for i in range(150)]  # newest first
+    first = pagination.pager("fp", 1000, "", (KEY,))
+    assert first.size == pagination.MAX_PAGE_SIZE and first.after is None
+    page, token = first.finish(rows[: first.size + 1], lambda r: r)
+    assert page == rows[:100] and token
+    resumed = pagination.pager("fp", 0, token, (KEY,))
+    assert resumed.after == rows[99] and resumed.size == pagination.DEFAULT_PAGE_SIZE
+    last, end = resumed.finish(rows[100:], lambda r: r)  # 50 rows: no extra one
+    assert last == rows[100:] and end == ""
+    with pytest.raises(InvalidArgument):
+        pagination.pager("other query", 0, token, (KEY,))

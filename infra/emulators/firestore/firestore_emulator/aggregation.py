@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from . import pb
 from .errors import invalid
-from .paths import parse_field_path
+from .paths import FieldPath, parse_field_path
 from .values import get_field
 
 INT64_MAX = 2**63 - 1
@@ -35,6 +35,17 @@ def aliases(aggregations: Sequence[Aggregation]) -> list[str]:
             raise invalid(f"Aggregation aliases contain duplicate alias: {name}.")
         seen.add(name)
     return names
+
+
+def aggregated_fields(aggregations: Sequence[Aggregation]) -> list[FieldPath]:
+    """The fields summed or averaged: the query is ordered by them (query.normalized_orders)."""
+    fields = []
+    for agg in aggregations:
+        kind = agg.WhichOneof("operator")
+        if kind in ("sum", "avg"):
+            field = agg.sum.field if kind == "sum" else agg.avg.field
+            fields.append(parse_field_path(field.field_path))
+    return fields
 
 
 def aggregate(

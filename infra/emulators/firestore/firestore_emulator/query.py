@@ -14,8 +14,13 @@ Order = tuple[FieldPath, bool]  # (field path, descending)
 Row = tuple[tuple[Key, ...], pb.Document]  # (order keys, document)
 
 
-def normalized_orders(sq: pb.StructuredQuery) -> list[Order]:
-    """Explicit orders, then unordered inequality fields, then __name__ (production's rule)."""
+def normalized_orders(sq: pb.StructuredQuery, aggregated: Iterable[FieldPath] = ()) -> list[Order]:
+    """Explicit orders, then unordered inequality fields, then __name__ (production's rule).
+
+    An aggregation query also orders by every field it sums or averages, after the
+    inequality fields (production scans the index of those fields). So a limit keeps the
+    lowest values, and a document that lacks one of those fields is not counted at all.
+    """
     orders: list[Order] = [
         (parse_field_path(o.field.field_path), o.direction == pb.DIR_DESCENDING)
         for o in sq.order_by
@@ -24,6 +29,16 @@ def normalized_orders(sq: pb.StructuredQuery) -> list[Order]:
     last_desc = orders[-1][1] if orders else False
     implicit = inequality_fields(sq.where) if sq.HasField("where") else set()
     orders += [(path, last_desc) for path in sorted(implicit - explicit - {NAME_FIELD})]
+    unordered = sorted(set(aggregated) - {path for path, _ in orders} - {NAME_FIELD})
+    if unordered and NAME_FIELD in explicit:
+        # Nothing can follow the name in an index, as Google's emulator says.
+        fields = ", ".join(".".join(path) for path in unordered)
+        raise invalid(
+            f"This query requires an index that has fields [{fields}] after __name__ and "
+            "Firestore does not currently support such an index. Please try the query "
+            "again with additional ordering on those fields."
+        )
+    orders += [(path, last_desc) for path in unordered]
     if NAME_FIELD not in explicit:
         orders.append((NAME_FIELD, last_desc))
     return orders
@@ -63,11 +78,18 @@ def _check_kindless(sq: pb.StructuredQuery) -> None:
 
 
 def run_query(
-    db: Database, parent: str, sq: pb.StructuredQuery, at: int | None
+    db: Database,
+    parent: str,
+    sq: pb.StructuredQuery,
+    at: int | None,
+    aggregated: Iterable[FieldPath] = (),
 ) -> list[pb.Document]:
-    """Matching documents in order, after cursors, offset and limit (not yet projected)."""
+    """Matching documents in order, after cursors, offset and limit (not yet projected).
+
+    `aggregated`: the fields an aggregation sums or averages (see normalized_orders).
+    """
     predicate = compile_filter(sq.where) if sq.HasField("where") else None
-    orders = normalized_orders(sq)
+    orders = normalized_orders(sq, aggregated)
     rows: list[Row] = []
     for doc in candidates(db, parent, sq, at):
         if predicate is not None and not predicate(doc):

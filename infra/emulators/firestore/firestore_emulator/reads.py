@@ -6,10 +6,11 @@ latest committed state) and learns about the abort at Commit, which is where the
 libraries retry ABORTED; its commit can then never apply on that stale read.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import pb
-from .paths import check_parent
+from .paths import FieldPath, check_parent
 from .query import run_query
 from .store import Database
 from .transactions import Txn, begin, lookup
@@ -60,7 +61,11 @@ def read_documents(db: Database, scope: Scope, names: list[str]) -> list[pb.Docu
 
 
 def query_documents(
-    db: Database, scope: Scope, parent: str, sq: pb.StructuredQuery
+    db: Database,
+    scope: Scope,
+    parent: str,
+    sq: pb.StructuredQuery,
+    aggregated: Iterable[FieldPath] = (),
 ) -> list[pb.Document]:
     """Run a query; in a read-write transaction, lock every returned document.
 
@@ -69,7 +74,7 @@ def query_documents(
     """
     check_parent(parent)
     while True:
-        docs = run_query(db, parent, sq, scope.at)
+        docs = run_query(db, parent, sq, scope.at, aggregated)
         if not scope.locking:
             return docs
         assert scope.txn is not None

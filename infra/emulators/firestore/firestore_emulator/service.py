@@ -5,7 +5,7 @@ import string
 from collections.abc import Iterator
 
 from . import pb
-from .aggregation import aggregate, aliases
+from .aggregation import aggregate, aggregated_fields, aliases
 from .commits import batch_write, commit
 from .errors import invalid, not_found
 from .listing import list_collection_ids, list_documents
@@ -91,7 +91,8 @@ class FirestoreService:
         names = aliases(saq.aggregations)  # before the query, which may lock documents
         with db.mutex:
             scope = resolve_scope(db, req)
-            docs = query_documents(db, scope, req.parent, saq.structured_query)
+            fields = aggregated_fields(saq.aggregations)
+            docs = query_documents(db, scope, req.parent, saq.structured_query, fields)
             read_time = scope.read_time(db)
         yield pb.RunAggregationQueryResponse(
             result=aggregate(docs, saq.aggregations, names),

@@ -112,7 +112,11 @@ def apply_transform(
     if kind == "set_to_server_value":
         if ft.set_to_server_value != pb.SERVER_REQUEST_TIME:
             raise invalid("Unsupported server value.")
-        new, result = pb.Value(timestamp_value=request_time), None
+        # Production documents REQUEST_TIME as the commit time to the millisecond only.
+        millis = pb.Timestamp(
+            seconds=request_time.seconds, nanos=request_time.nanos // 1_000_000 * 1_000_000
+        )
+        new, result = pb.Value(timestamp_value=millis), None
     elif kind == "increment":
         new = result = _increment(current, ft.increment)
     elif kind in ("maximum", "minimum"):

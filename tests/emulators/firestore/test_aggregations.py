@@ -115,7 +115,7 @@ def test_count_up_to(
     assert fields["all"].integer_value == 10
 
 
-COUNT = {"count": {}}
+COUNT: dict[str, Any] = {"count": {}}
 
 
 @pytest.mark.parametrize(

@@ -63,10 +63,21 @@ UPDATE_TIME_CASES = {
 }
 
 
-@pytest.mark.parametrize("op", ["update", "delete"])
+def _set_with_update_time(
+    gapic: FirestoreClient, client: firestore.Client, ref: Any, update_time: dt.datetime
+) -> None:
+    """A full set (no mask) with an update_time precondition: the high-level set() has none."""
+    write = {
+        "update": {"name": ref._document_path, "fields": {"v": {"integer_value": 2}}},
+        "current_document": {"update_time": update_time},
+    }
+    gapic.commit(request={"database": client._database_string, "writes": [write]})
+
+
+@pytest.mark.parametrize("op", ["update", "set", "delete"])
 @pytest.mark.parametrize("case", list(UPDATE_TIME_CASES))
 def test_update_time_precondition_matrix(
-    fs_client: firestore.Client, coll: Any, op: str, case: str
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, coll: Any, op: str, case: str
 ) -> None:
     shift, exists, error = UPDATE_TIME_CASES[case]
     ref = coll.document("doc")
@@ -77,12 +88,14 @@ def test_update_time_precondition_matrix(
     def write() -> None:
         if op == "update":
             ref.update({"v": 2}, option=option)
+        elif op == "set":
+            _set_with_update_time(fs_gapic, fs_client, ref, stored + shift)
         else:
             ref.delete(option=option)
 
     if error is None:
         write()
-        expected = {"v": 2} if op == "update" else None
+        expected = None if op == "delete" else {"v": 2}
     else:
         with pytest.raises(error):
             write()
@@ -129,7 +142,10 @@ def test_transforms_apply_and_return_results(fs_client: firestore.Client, coll: 
     assert doc["inc"] == 8 and doc["hi"] == 12 and doc["lo"] == 7.5
     assert doc["arr"] == [1, 2, 3]
     assert doc["gone"] == [2, 3]
-    assert doc["at"] == stamps[0] == ref.get().update_time
+    # REQUEST_TIME has millisecond precision and is not after the commit.
+    assert doc["at"] == stamps[0] and stamps[0].microsecond % 1000 == 0
+    update_time = ref.get().update_time
+    assert dt.timedelta(0) <= update_time - stamps[0] < dt.timedelta(seconds=1)
 
 
 def _plain(value: Any) -> Any:
@@ -175,14 +191,34 @@ def test_merge_and_field_deletes(coll: Any) -> None:
 def test_commit_is_atomic(fs_client: firestore.Client, coll: Any) -> None:
     existing = coll.document("existing")
     existing.set({"v": 1})
+    other = coll.document("other")
+    other.set({"v": 1})
     batch = fs_client.batch()
     batch.set(coll.document("new"), {"v": 2})
     batch.update(existing, {"v": 3})
-    batch.create(existing, {"v": 4})
+    batch.create(other, {"v": 4})
     with pytest.raises(exceptions.AlreadyExists):
         batch.commit()
     assert not coll.document("new").get().exists
     assert existing.get().get("v") == 1
+    assert other.get().get("v") == 1
+
+
+def test_several_writes_to_one_document_apply_in_order(
+    fs_client: firestore.Client, coll: Any
+) -> None:
+    ref = coll.document("doc")
+    batch = fs_client.batch()
+    batch.set(ref, {"v": 1})
+    batch.update(ref, {"w": 2})
+    batch.update(ref, {"v": 3})
+    batch.commit()
+    assert ref.get().to_dict() == {"v": 3, "w": 2}
+    batch = fs_client.batch()
+    batch.delete(ref)
+    batch.set(ref, {"z": 1})
+    batch.commit()
+    assert ref.get().to_dict() == {"z": 1}
 
 
 def test_batch_write_reports_each_write(

@@ -153,6 +153,24 @@ def test_inequality_field_orders_results(mixed: Any) -> None:
     assert _ids(desc) == ["k-e", "k-b", "k-c"]
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: c.order_by("__name__").order_by("n"),
+        lambda c: c.order_by("__name__").where(filter=FieldFilter("n", ">", 0)),
+        lambda c: c.order_by("m").order_by("__name__").where(filter=FieldFilter("n", ">", 0)),
+    ],
+    ids=["order-after-name", "inequality-after-name", "inequality-after-field-and-name"],
+)
+def test_nothing_may_be_ordered_after_the_name(coll: Any, make: Callable[[Any], Any]) -> None:
+    coll.document("a").set({"n": 1, "m": 1})
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        list(make(coll).stream())
+    assert raised.value.message == "order by clause cannot contain more fields after the key"
+    inequality = coll.where(filter=FieldFilter("n", ">", 0))
+    assert _ids(inequality.order_by("n").order_by("__name__")) == ["a"]
+
+
 def test_order_by_excludes_documents_missing_the_field(mixed: Any) -> None:
     assert _ids(mixed.order_by("n")) == ["k-d", "k-c", "k-a", "k-b", "k-e"]
     assert _ids(mixed.order_by("n", direction=DESC).limit(2)) == ["k-e", "k-b"]

@@ -28,10 +28,13 @@ def normalized_orders(sq: pb.StructuredQuery, aggregated: Iterable[FieldPath] = 
     explicit = {path for path, _ in orders}
     last_desc = orders[-1][1] if orders else False
     implicit = inequality_fields(sq.where) if sq.HasField("where") else set()
-    orders += [(path, last_desc) for path in sorted(implicit - explicit - {NAME_FIELD})]
+    inequalities = sorted(implicit - explicit - {NAME_FIELD})
+    # Names are unique, so nothing can follow the name in an index.
+    if NAME_FIELD in explicit and (orders[-1][0] != NAME_FIELD or inequalities):
+        raise invalid("order by clause cannot contain more fields after the key")
+    orders += [(path, last_desc) for path in inequalities]
     unordered = sorted(set(aggregated) - {path for path, _ in orders} - {NAME_FIELD})
     if unordered and NAME_FIELD in explicit:
-        # Nothing can follow the name in an index, as Google's emulator says.
         fields = ", ".join(".".join(path) for path in unordered)
         raise invalid(
             f"This query requires an index that has fields [{fields}] after __name__ and "

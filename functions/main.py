@@ -92,6 +92,27 @@ def deliver_webhook(request: flask.Request) -> flask.Response:
     return handlers.router.dispatch(request)
 
 
+@functions_framework.http
+def account(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import account as handlers
+
+    return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def export_worker(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import export_worker as handlers
+
+    return handlers.router.dispatch(request)
+
+
+@functions_framework.http
+def erasure_worker(request: flask.Request) -> flask.Response:
+    from genmedia.handlers import erasure_worker as handlers
+
+    return handlers.router.dispatch(request)
+
+
 @functions_framework.cloud_event
 def sweeper(event: CloudEvent) -> None:
     from genmedia.handlers import sweeper as handlers

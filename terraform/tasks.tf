@@ -27,7 +27,7 @@ resource "google_cloud_tasks_queue" "queue" {
     min_backoff        = each.value.retry_config.min_backoff
     max_backoff        = each.value.retry_config.max_backoff
     max_doublings      = each.value.retry_config.max_doublings
-    max_retry_duration = each.value.retry_config.max_retry_duration
+    max_retry_duration = try(each.value.retry_config.max_retry_duration, null)
   }
 
   stackdriver_logging_config {

@@ -55,6 +55,8 @@ class Deps:
         video_provider: VideoProvider | None = None,
         task_queue: TaskQueue | None = None,
         webhook_queue: TaskQueue | None = None,
+        export_queue: TaskQueue | None = None,
+        erasure_queue: TaskQueue | None = None,
         resolver: Resolver | None = None,
         url_issuer: UrlIssuer | None = None,
         url_signer: UrlSigner | None = None,
@@ -73,6 +75,8 @@ class Deps:
             "video_provider": video_provider,
             "task_queue": task_queue,
             "webhook_queue": webhook_queue,
+            "export_queue": export_queue,
+            "erasure_queue": erasure_queue,
             "resolver": resolver,
             "url_issuer": url_issuer,
             "url_signer": url_signer,
@@ -203,6 +207,26 @@ class Deps:
         return self._once(
             "webhook_queue",
             lambda: self._queue(s.webhook_queue, s.webhook_worker_url, WEBHOOK_TASK_PATH, 60.0),
+        )
+
+    def export_queue(self) -> TaskQueue:
+        """The exports queue: one task per export, which may take minutes (a big library)."""
+        from genmedia.task_queue import EXPORT_TASK_PATH
+
+        s = self.settings
+        return self._once(
+            "export_queue",
+            lambda: self._queue(s.export_queue, s.export_worker_url, EXPORT_TASK_PATH, 1800.0),
+        )
+
+    def erasure_queue(self) -> TaskQueue:
+        """The erasures queue: one task per bounded step of an erasure."""
+        from genmedia.task_queue import ERASURE_TASK_PATH
+
+        s = self.settings
+        return self._once(
+            "erasure_queue",
+            lambda: self._queue(s.erasure_queue, s.erasure_worker_url, ERASURE_TASK_PATH, 600.0),
         )
 
     def task_verifier(self, audience: str | None) -> TaskTokenVerifier:

@@ -13,7 +13,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from genmedia.errors import Internal
 
@@ -26,10 +26,26 @@ USERS_PREFIX = "users/"
 # Where a provider writes its own output (Veo's output_gcs_uri) before the worker copies it
 # under the user's prefix; a lifecycle rule removes anything left behind.
 STAGING_PREFIX = "staging/"
+# Data exports (ZIPs), private to their owner; a lifecycle rule deletes them after 7 days.
+EXPORTS_PREFIX = "exports/"
+STREAM_CHUNK_BYTES = 8 * 1024 * 1024  # a multiple of 256 KiB, as resumable uploads require
 
 
 def object_path(uid: str, asset_id: str, variant: str, ext: str) -> str:
     return f"{USERS_PREFIX}{uid}/assets/{asset_id}/{variant}.{ext}"
+
+
+def user_prefixes(uid: str) -> tuple[str, ...]:
+    """Every prefix that holds objects of ``uid`` (what an erasure empties)."""
+    return (f"{USERS_PREFIX}{uid}/", f"{TRASH_PREFIX}{USERS_PREFIX}{uid}/", export_prefix(uid))
+
+
+def export_prefix(uid: str) -> str:
+    return f"{EXPORTS_PREFIX}{uid}/"
+
+
+def export_path(uid: str, export_id: str) -> str:
+    return f"{export_prefix(uid)}{export_id}.zip"
 
 
 def staging_prefix(job_id: str) -> str:
@@ -69,6 +85,26 @@ class MediaBucket:
             existing = self.bucket.get_blob(path)
             if existing is None or existing.md5_hash != _md5(data):
                 raise Internal("Object already exists with different content") from None
+
+    def open_writer(self, path: str, content_type: str) -> BinaryIO:
+        """A streaming upload (resumable, in chunks): memory stays bounded however large the
+        object. Closing it finishes the upload, even after an error: write to a temporary
+        name and ``move_objects`` the result when complete."""
+        blob = self.bucket.blob(path)
+        writer: BinaryIO = blob.open(
+            "wb", chunk_size=STREAM_CHUNK_BYTES, content_type=content_type, ignore_flush=True
+        )
+        return writer
+
+    def open_reader(self, path: str) -> BinaryIO:
+        """A streaming download in chunks."""
+        reader: BinaryIO = self.bucket.blob(path).open("rb", chunk_size=STREAM_CHUNK_BYTES)
+        return reader
+
+    def size(self, path: str) -> int | None:
+        """The object's size, or None when there is no such object."""
+        blob = self.bucket.get_blob(path)
+        return None if blob is None else int(blob.size or 0)
 
     def download(self, path: str) -> bytes:
         """The object's bytes (a provider's output staged in our bucket)."""

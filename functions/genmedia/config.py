@@ -102,6 +102,13 @@ class Settings:
     webhook_queue: str = "webhook-deliveries"
     webhook_max_attempts: int = 8
     test_resolver_file: str | None = None
+    # Data export and erasure (services/exports.py, services/erasure.py): private workers.
+    export_worker_url: str | None = None
+    export_queue: str = "exports"
+    export_max_attempts: int = 6
+    export_lease_seconds: float = 1830.0  # past the worker's 30-minute dispatch deadline
+    erasure_worker_url: str | None = None
+    erasure_queue: str = "erasures"
     sweep_pending_after_seconds: int = 1800  # far past generate_image's timeout
     sweep_job_after_seconds: int = 7200  # past the video queue's retry window
     sweep_requeue_after_seconds: int = 600
@@ -327,6 +334,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         webhook_queue=r.text("GENMEDIA_WEBHOOK_QUEUE", "webhook-deliveries", _QUEUE_RE),
         webhook_max_attempts=r.number("GENMEDIA_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100),
         test_resolver_file=r.opt("GENMEDIA_TEST_RESOLVER_FILE"),
+        export_worker_url=_base_url(r, "GENMEDIA_EXPORT_WORKER_URL", k_service is not None),
+        export_queue=r.text("GENMEDIA_EXPORT_QUEUE", "exports", _QUEUE_RE),
+        export_max_attempts=r.number("GENMEDIA_EXPORT_MAX_ATTEMPTS", 6, 1, 100),
+        export_lease_seconds=r.number("GENMEDIA_EXPORT_LEASE_SECONDS", 1830.0, 1.0, 7200.0),
+        erasure_worker_url=_base_url(r, "GENMEDIA_ERASURE_WORKER_URL", k_service is not None),
+        erasure_queue=r.text("GENMEDIA_ERASURE_QUEUE", "erasures", _QUEUE_RE),
         sweep_pending_after_seconds=r.number(
             "GENMEDIA_SWEEP_PENDING_AFTER_SECONDS", 1800, 1, 86400
         ),

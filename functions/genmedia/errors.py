@@ -61,6 +61,10 @@ class PermissionDenied(GenMediaError):
     status, code, title = 403, "PERMISSION_DENIED", "Permission denied"
 
 
+class AccountErasing(GenMediaError):
+    status, code, title = 403, "ACCOUNT_ERASING", "Account being erased"
+
+
 class NotFound(GenMediaError):
     status, code, title = 404, "NOT_FOUND", "Not found"
 

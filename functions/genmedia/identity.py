@@ -1,11 +1,12 @@
-"""Firebase Auth accounts as the admin service sees them: custom claims and revocation."""
+"""Firebase Auth accounts as the services see them: custom claims, revocation, and the
+disable-then-delete of an erasure."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from genmedia.errors import NotFound
+from genmedia.errors import NotFound, Unavailable
 
 if TYPE_CHECKING:
     import firebase_admin
@@ -19,6 +20,14 @@ class UserDirectory(Protocol):
     def set_claims(self, uid: str, claims: dict[str, Any]) -> None: ...
 
     def revoke_sessions(self, uid: str) -> None: ...
+
+    def disable(self, uid: str) -> None:
+        """Disable the account and revoke its sessions; an account already gone is fine."""
+        ...
+
+    def delete(self, uid: str) -> None:
+        """Delete the account; one already deleted is fine."""
+        ...
 
 
 class FirebaseUsers:
@@ -43,3 +52,24 @@ class FirebaseUsers:
         from firebase_admin import auth
 
         auth.revoke_refresh_tokens(uid, app=self._app())
+
+    def disable(self, uid: str) -> None:
+        from firebase_admin import auth, exceptions
+
+        try:
+            auth.update_user(uid, disabled=True, app=self._app())
+            auth.revoke_refresh_tokens(uid, app=self._app())
+        except auth.UserNotFoundError:
+            return
+        except exceptions.FirebaseError as exc:
+            raise Unavailable("The account service is unavailable; retry", retry_after=5) from exc
+
+    def delete(self, uid: str) -> None:
+        from firebase_admin import auth, exceptions
+
+        try:
+            auth.delete_user(uid, app=self._app())
+        except auth.UserNotFoundError:
+            return
+        except exceptions.FirebaseError as exc:
+            raise Unavailable("The account service is unavailable; retry", retry_after=5) from exc

@@ -334,3 +334,38 @@ class DenylistView(ApiModel):
     source: Literal["admin", "deployment"] = Field(
         description="admin: set here; deployment: GENMEDIA_MODERATION_DENYLIST (none set yet)."
     )
+
+
+# --- Data export and erasure (account, admin) ---------------------------------------------
+
+
+class Export(ApiModel):
+    id: str
+    state: Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "EXPIRED"]
+    create_time: datetime
+    update_time: datetime
+    expire_time: datetime = Field(description="The ZIP is deleted then (7 days after the request).")
+    size_bytes: int = 0
+    counts: dict[str, int] = Field(default_factory=dict, description="Entries by kind.")
+    error: JobError | None = None
+    download: SignedUrl | None = Field(
+        None, description="Once SUCCEEDED: a signed URL to the ZIP, valid for 10 minutes."
+    )
+
+
+class ExportResponse(ApiModel):
+    export: Export
+
+
+class Erasure(ApiModel):
+    id: str = Field(description="A pseudonym of the account, never its uid.")
+    state: Literal["RUNNING", "DONE"]
+    requested_by: Literal["self", "admin"]
+    create_time: datetime
+    update_time: datetime
+    end_time: datetime | None = None
+    counts: dict[str, int] = Field(default_factory=dict, description="Deleted, by kind.")
+
+
+class ErasureResponse(ApiModel):
+    erasure: Erasure

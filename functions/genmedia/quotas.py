@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from genmedia import ratelimit
 from genmedia.config import Settings
-from genmedia.errors import QuotaExceeded, RateLimited
+from genmedia.errors import AccountErasing, QuotaExceeded, RateLimited
 from genmedia.formats import rfc3339
 from genmedia.store.records import AssetRecord, UsageRecord, UserRecord
 
@@ -32,6 +32,13 @@ class Charge:
     usage: UsageRecord  # after the charge
     limits: Limits
     rate: ratelimit.RateLimitState
+
+
+def check_not_erasing(user: UserRecord) -> None:
+    """Every charge reads the user's document in its transaction: an erasure that has begun
+    is seen there, so no new work is charged to (or started for) the account."""
+    if user.erasure_time is not None:
+        raise AccountErasing("This account is being erased; it cannot start new work")
 
 
 def limits_for(settings: Settings, user: UserRecord) -> Limits:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 VIDEO_TASK_PATH = "/tasks/video"  # the video worker's route
 WEBHOOK_TASK_PATH = "/tasks/webhook"  # the webhook worker's route
+EXPORT_TASK_PATH = "/tasks/export"  # the export worker's route
+ERASURE_TASK_PATH = "/tasks/erasure"  # the erasure worker's route
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,14 @@ class CloudTaskQueue:
     ) -> None:
         self._client = client
         self._target = target
+        self._queue_name = target.queue if target else "(unset)"
 
     def enqueue(self, task_id: str, payload: dict[str, Any], *, at: datetime | None = None) -> bool:
         from google.api_core import exceptions
         from google.cloud import tasks_v2
 
         if self._target is None:
-            raise Unavailable("Video jobs are not configured on this deployment", retry_after=60)
+            raise Unavailable(f"Queue {self._queue_name} is not configured here", retry_after=60)
         t = self._target
         parent = f"projects/{t.project_id}/locations/{t.location}/queues/{t.queue}"
         task: dict[str, Any] = {

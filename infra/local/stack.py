@@ -189,8 +189,9 @@ class Stack:
         return env
 
     def _video_env(self) -> dict[str, str]:
-        """Video jobs as Terraform wires them: the worker's URL, the tasks service account
-        whose OIDC tokens the Tasks emulator signs, and the queue's attempts."""
+        """Task workers as Terraform wires them (video, webhooks, exports, erasures): each
+        worker's URL, the tasks service account whose OIDC tokens the Tasks emulator signs,
+        and the queues' attempts."""
         if "video_worker" not in self.function_names:
             return {}
         queue = load_queues()["video-jobs"]
@@ -205,6 +206,15 @@ class Stack:
             "GENMEDIA_WEBHOOK_MAX_ATTEMPTS": str(
                 load_queues()["webhook-deliveries"]["retry_config"]["max_attempts"]
             ),
+            "GENMEDIA_EXPORT_MAX_ATTEMPTS": str(
+                load_queues()["exports"]["retry_config"]["max_attempts"]
+            ),
+            "GENMEDIA_EXPORT_LEASE_SECONDS": "30",
+            **{
+                f"GENMEDIA_{worker.split('_')[0].upper()}_WORKER_URL": self.function_url(worker)
+                for worker in ("export_worker", "erasure_worker")
+                if worker in self.function_names
+            },
         }
 
     def info(self) -> dict[str, object]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -147,6 +147,26 @@ class FakeBucket:
     def download(self, path: str) -> bytes:
         return self.objects[path]
 
+    def open_writer(self, path: str, content_type: str) -> BinaryIO:
+        bucket = self
+
+        class Writer(io.BytesIO):
+            def close(self) -> None:
+                if not self.closed:
+                    bucket.objects[path] = self.getvalue()
+                super().close()
+
+        return Writer()
+
+    def open_reader(self, path: str) -> BinaryIO:
+        if self.fail_on and self.fail_on in path:
+            raise ConnectionError(f"download of {path} failed")
+        return io.BytesIO(self.objects[path])
+
+    def size(self, path: str) -> int | None:
+        data = self.objects.get(path)
+        return None if data is None else len(data)
+
     def delete_objects(self, paths: list[str]) -> None:
         for path in paths:
             if self.fail_on and self.fail_on in path:
@@ -182,6 +202,8 @@ class FakeUserDirectory:
     def __init__(self) -> None:
         self.accounts: dict[str, dict[str, Any]] = {}
         self.revoked: list[str] = []
+        self.disabled: set[str] = set()
+        self.deleted: list[str] = []
 
     def claims(self, uid: str) -> dict[str, Any]:
         if uid not in self.accounts:
@@ -193,6 +215,14 @@ class FakeUserDirectory:
 
     def revoke_sessions(self, uid: str) -> None:
         self.revoked.append(uid)
+
+    def disable(self, uid: str) -> None:
+        self.disabled.add(uid)
+        self.revoked.append(uid)
+
+    def delete(self, uid: str) -> None:
+        self.accounts.pop(uid, None)
+        self.deleted.append(uid)
 
 
 @dataclass
@@ -211,6 +241,8 @@ class Fakes:
     tasks: FakeTaskQueue
     hooks: FakeTaskQueue
     resolver: FakeResolver
+    exports: FakeTaskQueue
+    erasures: FakeTaskQueue
 
 
 def make_deps(start: datetime | None = None, **env: str) -> Fakes:
@@ -218,15 +250,17 @@ def make_deps(start: datetime | None = None, **env: str) -> Fakes:
     provider, issuer, signer = FakeProvider(), FakeUrlIssuer(), FakeUrlSigner(clock)
     users, video, tasks = FakeUserDirectory(), FakeVideoProvider(), FakeTaskQueue()
     hooks, resolver = FakeTaskQueue(), FakeResolver()
+    exports, erasures = FakeTaskQueue(), FakeTaskQueue()
     settings = make_settings(GENMEDIA_RETRY_MAX_ATTEMPTS="1", **env)
     deps = Deps(
         settings, clock=clock, image_provider=provider, url_issuer=issuer, url_signer=signer,  # type: ignore[arg-type]
         user_directory=users, database=db, bucket=bucket, video_provider=video, task_queue=tasks,  # type: ignore[arg-type]
-        webhook_queue=hooks, resolver=resolver,
+        webhook_queue=hooks, resolver=resolver, export_queue=exports, erasure_queue=erasures,
     )  # fmt: skip
     return Fakes(
-        deps, clock, db, bucket, provider, issuer, signer, users, video, tasks, hooks, resolver
-    )
+        deps, clock, db, bucket, provider, issuer, signer, users, video, tasks, hooks, resolver,
+        exports, erasures,
+    )  # fmt: skip
 
 
 def sample_mp4(frames: int = 6, size: tuple[int, int] = (64, 36), fps: int = 12) -> bytes:

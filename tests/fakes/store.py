@@ -17,9 +17,12 @@ from typing import Any, TypeVar
 from genmedia.store.assets import AssetQuery
 from genmedia.store.audit import AuditQuery
 from genmedia.store.jobs import JobQuery
+from genmedia.store.owned import AUDIT_USER_FIELDS
 from genmedia.store.records import (
     AssetRecord,
     AuditEvent,
+    ErasureRecord,
+    ExportRecord,
     IdempotencyRecord,
     JobRecord,
     ModerationEvent,
@@ -45,6 +48,8 @@ class _State:
         self.jobs: dict[str, JobRecord] = {}
         self.webhooks: dict[str, WebhookRecord] = {}
         self.audit: list[tuple[str, AuditEvent]] = []
+        self.exports: dict[str, ExportRecord] = {}
+        self.erasures: dict[str, ErasureRecord] = {}
         self.denylist: tuple[str, ...] | None = None
         self.orphan_cursor: str | None = None
         self.writes = 0  # a logical clock for update times
@@ -134,8 +139,11 @@ class FakeUsers:
     def __init__(self, state: _State) -> None:
         self.s = state
 
-    def get(self, uid: str) -> UserRecord:
+    def get(self, uid: str, txn: object = None) -> UserRecord:
         return UserRecord.from_doc(uid, self.s.users.get(uid))
+
+    def merge_in(self, txn: object, uid: str, fields: dict[str, Any]) -> None:
+        self.merge(uid, fields)
 
     def merge(self, uid: str, fields: dict[str, Any]) -> UserRecord:
         doc = self.s.users.setdefault(uid, {})
@@ -299,6 +307,95 @@ class FakeAudit:
         return rows[:limit]
 
 
+class FakeExports:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def create(self, txn: object, export: ExportRecord) -> None:
+        if export.id in self.s.exports:
+            raise Conflict(export.id)
+        self.s.exports[export.id] = export
+
+    def put(self, txn: object, export: ExportRecord) -> None:
+        self.s.exports[export.id] = export
+
+    def get(self, export_id: str, txn: object = None) -> ExportRecord | None:
+        return self.s.exports.get(export_id)
+
+
+class FakeErasures:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def put(self, txn: object, erasure: ErasureRecord) -> None:
+        self.s.erasures[erasure.id] = erasure
+
+    def get(self, erasure_id: str, txn: object = None) -> ErasureRecord | None:
+        return self.s.erasures.get(erasure_id)
+
+
+class FakeOwned:
+    """``OwnedData`` over the other fakes' dicts."""
+
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def _docs(self, collection: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        """id -> (owner, document) of every document in ``collection``."""
+        s = self.s
+        records: dict[str, Any] = {
+            "assets": s.assets, "jobs": s.jobs, "webhooks": s.webhooks, "exports": s.exports,
+        }  # fmt: skip
+        if collection in records:
+            return {k: (r.owner_uid, r.to_doc()) for k, r in records[collection].items()}
+        if collection == "idempotency":
+            return {k: (r.uid, r.to_doc()) for k, (r, _) in s.idempotency.items()}
+        events = enumerate(s.moderation_events)
+        return {f"m{i:06d}": (e.uid, e.to_doc()) for i, e in events}
+
+    def page(
+        self, collection: str, uid: str, limit: int, after: str | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        docs = sorted((k, d) for k, (owner, d) in self._docs(collection).items() if owner == uid)
+        return [(k, d) for k, d in docs if after is None or k > after][:limit]
+
+    def delete(self, collection: str, doc_ids: list[str]) -> None:
+        gone = set(doc_ids)
+        if collection == "moderation_events":
+            events = enumerate(self.s.moderation_events)
+            self.s.moderation_events = [e for i, e in events if f"m{i:06d}" not in gone]
+            return
+        target: dict[str, Any] = getattr(self.s, collection)
+        for doc_id in gone:
+            target.pop(doc_id, None)
+
+    def per_user(self, uid: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        if uid in self.s.usage:
+            found["usage"] = self.s.usage[uid].to_doc()
+        if uid in self.s.users:
+            found["users"] = dict(self.s.users[uid])
+        return found
+
+    def delete_per_user(self, uid: str) -> None:
+        self.s.usage.pop(uid, None)
+        self.s.users.pop(uid, None)
+
+    def audit_page(self, uid: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        rows = [(i, e.to_doc()) for i, e in self.s.audit]
+        return [r for r in rows if any(r[1][f] == uid for f in AUDIT_USER_FIELDS)][:limit]
+
+    def pseudonymise_audit(
+        self, events: list[tuple[str, dict[str, Any]]], uid: str, alias: str
+    ) -> None:
+        chosen = {i for i, _ in events}
+        self.s.audit = [
+            (i, replace(e, **{f: alias for f in AUDIT_USER_FIELDS if getattr(e, f) == uid}))
+            if i in chosen else (i, e)
+            for i, e in self.s.audit
+        ]  # fmt: skip
+
+
 class InMemoryDatabase:
     def __init__(self) -> None:
         self.state = _State()
@@ -312,6 +409,9 @@ class InMemoryDatabase:
         self.webhooks = FakeWebhooks(self.state)
         self.audit = FakeAudit(self.state)
         self.settings = FakeSettings(self.state)
+        self.exports = FakeExports(self.state)
+        self.erasures = FakeErasures(self.state)
+        self.owned = FakeOwned(self.state)
         self.transactions = 0
         self.reachable = True
 

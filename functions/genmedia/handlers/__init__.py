@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from genmedia.bootstrap import deps
 from genmedia.config import Settings
-from genmedia.http import Router
+from genmedia.http import Request, Router
 from genmedia.http.auth import FirebaseAuthenticator
 from genmedia.idempotency import IdempotencyGuard
 
@@ -32,9 +32,16 @@ def function_router(name: str, *, authenticated: bool = True) -> Router:
     return Router(name, settings=_settings, authenticator=authenticator, idempotency=_guard)
 
 
+def task_retry_count(req: Request) -> int:
+    """How many times Cloud Tasks has retried this task (0 on the first attempt)."""
+    raw = req.header("X-CloudTasks-TaskRetryCount") or "0"
+    return int(raw) if raw.isdigit() else 0
+
+
 def public_routers() -> list[Router]:
     """Every function's router, for the OpenAPI document (imported only when it is built)."""
     from genmedia.handlers import (
+        account,
         admin,
         generate_image,
         generate_video,
@@ -54,4 +61,5 @@ def public_routers() -> list[Router]:
         issue_signed_url.router,
         library.router,
         admin.router,
+        account.router,
     ]

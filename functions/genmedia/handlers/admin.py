@@ -7,11 +7,13 @@ from typing import Any
 
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
-from genmedia.http import Request
+from genmedia.http import Request, Response
 from genmedia.http.auth import principal_of
 from genmedia.models import (
     DenylistRequest,
     DenylistView,
+    Erasure,
+    ErasureResponse,
     ListAuditQuery,
     ListAuditResponse,
     ListBlockedQuery,
@@ -19,7 +21,7 @@ from genmedia.models import (
     UpdateUserRequest,
     UserView,
 )
-from genmedia.services import admin, audit, moderation_review
+from genmedia.services import admin, audit, erasure, moderation_review
 from genmedia.store.audit import AuditQuery
 
 router = function_router("admin")
@@ -53,6 +55,33 @@ def update_user(req: Request) -> dict[str, Any]:
     quota = body.quota.model_dump(exclude_unset=True) if body.quota is not None else None
     change = admin.UpdateUser(body.role, quota)
     return admin.update_user(deps(), principal_of(req), req.path_params["uid"], change)
+
+
+@router.route(
+    "DELETE",
+    "/v1/admin/users/{uid}",
+    response_model=ErasureResponse,
+    status=202,
+    summary="Erase a user's account and all its data",
+    description="As DELETE /v1/me for that user; repeating it resumes the same erasure.",
+    errors=[403, 404, 503],
+    roles=("admin",),
+)
+def erase_user(req: Request) -> Response:
+    uid = req.path_params["uid"]
+    return Response(erasure.request_erasure(deps(), principal_of(req), uid), status=202)
+
+
+@router.route(
+    "GET",
+    "/v1/admin/erasures/{id}",
+    response_model=Erasure,
+    summary="An erasure's progress, by its pseudonymous id",
+    errors=[403, 404],
+    roles=("admin",),
+)
+def get_erasure(req: Request) -> dict[str, Any]:
+    return erasure.get_erasure(deps(), req.path_params["id"])
 
 
 @router.route(

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from genmedia.bootstrap import deps
 from genmedia.catalog import ID_PATTERN
-from genmedia.handlers import function_router
+from genmedia.handlers import function_router, task_retry_count
 from genmedia.http import ApiModel, Request
 from genmedia.services import video_worker
 from genmedia.task_queue import VIDEO_TASK_PATH
@@ -25,15 +25,10 @@ class StepTask(ApiModel):
     step: int = Field(ge=0, le=100_000)
 
 
-def _retry_count(req: Request) -> int:
-    raw = req.header("X-CloudTasks-TaskRetryCount") or "0"
-    return int(raw) if raw.isdigit() else 0
-
-
 @router.route("POST", VIDEO_TASK_PATH, auth=False, public=False, errors=[401, 403, 422, 503])
 def run_step(req: Request) -> dict[str, Any]:
     d = deps()
     d.task_verifier(d.settings.video_worker_url).verify(req.header("Authorization"))
     task = req.json(StepTask)
-    delivery = video_worker.Delivery(task.job_id, task.step, _retry_count(req))
+    delivery = video_worker.Delivery(task.job_id, task.step, task_retry_count(req))
     return {"outcome": video_worker.handle(d, delivery)}

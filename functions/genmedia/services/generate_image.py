@@ -102,6 +102,7 @@ def _charge(deps: Deps, uid: str, assets: list[AssetRecord], now: datetime) -> q
 
     def work(txn: Any) -> quotas.Charge:
         stored, user = db.usage.read_with_user(uid, txn)
+        quotas.check_not_erasing(user)
         charge = quotas.charge_images(
             stored, quotas.limits_for(settings, user), quotas.bucket_for(settings),
             uid=uid, count=len(assets), cost_micros=sum(a.cost_micros for a in assets), now=now,

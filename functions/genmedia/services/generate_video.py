@@ -133,6 +133,7 @@ def _charge(deps: Deps, job: JobRecord, now: datetime) -> ratelimit.RateLimitSta
 
     def work(txn: Any) -> ratelimit.RateLimitState:
         stored, user = db.usage.read_with_user(job.owner_uid, txn)
+        quotas.check_not_erasing(user)
         usage, rate = quotas.charge_video(
             stored, quotas.limits_for(settings, user), quotas.bucket_for(settings),
             cost_micros=job.cost_micros, now=now,

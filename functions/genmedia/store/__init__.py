@@ -7,6 +7,8 @@
 - ``idempotency/{sha256(uid, key)}``: ``idempotency.IdempotencyRepository``; routes declared
   idempotent.
 - ``moderation_events/{id}``: ``moderation.ModerationEventRepository``; blocked prompts.
+- ``exports/{export_id}``, ``erasures/{pseudonym}``: data exports and account erasures;
+  ``owned.OwnedData`` pages and deletes everything one user owns, across collections.
 
 Records and their (de)serialisation are in ``records``; transactions run through
 ``Database.run_transaction`` (``transactions.run_transaction``). Index needs are listed in

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from genmedia.store.assets import AssetRepository
 from genmedia.store.audit import AuditRepository
+from genmedia.store.erasures import ErasureRepository
+from genmedia.store.exports import ExportRepository
 from genmedia.store.idempotency import IdempotencyRepository
 from genmedia.store.jobs import JobRepository
 from genmedia.store.moderation import ModerationEventRepository
+from genmedia.store.owned import OwnedData
 from genmedia.store.settings import SettingsRepository
 from genmedia.store.transactions import run_transaction
 from genmedia.store.usage import UsageRepository
@@ -64,6 +67,18 @@ class Database:
     @functools.cached_property
     def audit(self) -> AuditRepository:
         return AuditRepository(self.client)
+
+    @functools.cached_property
+    def exports(self) -> ExportRepository:
+        return ExportRepository(self.client)
+
+    @functools.cached_property
+    def erasures(self) -> ErasureRepository:
+        return ErasureRepository(self.client)
+
+    @functools.cached_property
+    def owned(self) -> OwnedData:
+        return OwnedData(self.client)
 
     @functools.cached_property
     def settings(self) -> SettingsRepository:

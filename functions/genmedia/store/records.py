@@ -10,6 +10,8 @@ AssetType = Literal["image", "video"]
 AssetState = Literal["PENDING", "ACTIVE", "FAILED", "DELETED"]
 IdempotencyState = Literal["IN_PROGRESS", "COMPLETED"]
 JobState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+ExportState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
+ErasureState = Literal["RUNNING", "DONE"]
 TERMINAL_JOB_STATES: tuple[JobState, ...] = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
@@ -110,6 +112,10 @@ class UserRecord:
     uid: str
     role: str | None = None
     quota: QuotaOverrides = QuotaOverrides()
+    # Set in the transaction that starts an erasure: every charge reads this document, so
+    # no new work starts for the account once it is set (services/erasure.py).
+    erasure_time: datetime | None = None
+    active_export: str | None = None  # one export at a time per user
 
     @classmethod
     def from_doc(cls, uid: str, doc: dict[str, Any] | None) -> UserRecord:
@@ -119,6 +125,8 @@ class UserRecord:
             uid,
             doc.get("role"),
             QuotaOverrides(quota.get("images_per_day"), quota.get("videos_per_month")),
+            doc.get("erasure_time"),
+            doc.get("active_export"),
         )
 
 
@@ -261,3 +269,61 @@ class AuditEvent:
     def from_doc(cls, doc: dict[str, Any]) -> AuditEvent:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in doc.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """A data export (GDPR access): a ZIP of the user's data under ``exports/``, kept 7 days.
+
+    ``expire_time`` is the Firestore TTL field and matches the bucket's lifecycle rule.
+    """
+
+    id: str
+    owner_uid: str
+    state: ExportState
+    create_time: datetime
+    update_time: datetime
+    expire_time: datetime
+    request_id: str = ""
+    path: str | None = None  # the ZIP, once SUCCEEDED
+    size_bytes: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # entries written, by kind
+    error: dict[str, str] | None = None
+    attempts: int = 0
+    lease_until: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("id")
+        return doc
+
+    @classmethod
+    def from_doc(cls, export_id: str, doc: dict[str, Any]) -> ExportRecord:
+        known = {f.name for f in fields(cls)} - {"id"}
+        return cls(id=export_id, **{k: v for k, v in doc.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """An account erasure, keyed by the user's pseudonym. ``uid`` is held only while it runs:
+    once DONE the record says that an erasure happened, when, and what it removed."""
+
+    id: str  # the pseudonym
+    state: ErasureState
+    requested_by: str  # "self" or "admin"
+    create_time: datetime
+    update_time: datetime
+    uid: str | None = None
+    step: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    end_time: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("id")
+        return doc
+
+    @classmethod
+    def from_doc(cls, erasure_id: str, doc: dict[str, Any]) -> ErasureRecord:
+        known = {f.name for f in fields(cls)} - {"id"}
+        return cls(id=erasure_id, **{k: v for k, v in doc.items() if k in known})

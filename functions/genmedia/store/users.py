@@ -19,9 +19,13 @@ class UserRepository:
     def _ref(self, uid: str) -> firestore.DocumentReference:
         return self.db.collection(COLLECTION).document(uid)
 
-    def get(self, uid: str) -> UserRecord:
-        snap = self._ref(uid).get()
+    def get(self, uid: str, txn: firestore.Transaction | None = None) -> UserRecord:
+        snap = self._ref(uid).get(transaction=txn)
         return UserRecord.from_doc(uid, snap.to_dict() if snap.exists else None)
+
+    def merge_in(self, txn: firestore.Transaction, uid: str, fields: dict[str, Any]) -> None:
+        """Merge ``fields`` into ``users/{uid}`` as part of ``txn``."""
+        txn.set(self._ref(uid), fields, merge=True)
 
     def merge(self, uid: str, fields: dict[str, Any]) -> UserRecord:
         """Merge ``fields`` into ``users/{uid}`` and return the stored record."""

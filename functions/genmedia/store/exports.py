@@ -1,0 +1,27 @@
+"""``exports/{export_id}``: a user's data exports (services/exports.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from genmedia.store.records import ExportRecord
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+COLLECTION = "exports"
+
+
+class ExportRepository:
+    def __init__(self, db: firestore.Client) -> None:
+        self.collection = db.collection(COLLECTION)
+
+    def create(self, txn: firestore.Transaction, export: ExportRecord) -> None:
+        txn.create(self.collection.document(export.id), export.to_doc())
+
+    def put(self, txn: firestore.Transaction, export: ExportRecord) -> None:
+        txn.set(self.collection.document(export.id), export.to_doc())
+
+    def get(self, export_id: str, txn: firestore.Transaction | None = None) -> ExportRecord | None:
+        snap = self.collection.document(export_id).get(transaction=txn)
+        return ExportRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None

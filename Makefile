@@ -8,7 +8,7 @@ NODE_DIR := infra/node
 CHECKOV_VENV := .venv-checkov
 CHECKOV_DIR := infra/checkov
 
-.PHONY: setup dev test lint checkov format token bench clean
+.PHONY: setup dev test lint checkov format token bench clean conformance
 
 setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 
@@ -53,6 +53,11 @@ COVERAGE := --cov=functions/genmedia --cov-branch --cov-report=term --cov-fail-u
 
 test: lint
 	$(PY) -m pytest $(COVERAGE) $(PYTEST_ARGS)
+
+# The Firestore conformance suite against our emulator and, where the Google Cloud CLI's
+# emulator and java are installed, against Google's too, with a side-by-side table.
+conformance: setup
+	$(PY) infra/emulators/firestore/conformance.py
 
 token: setup
 	@test -n "$(EMAIL)" || (echo "usage: make token EMAIL=you@example.com [ROLE=admin]" >&2; exit 2)

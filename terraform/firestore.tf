@@ -70,6 +70,16 @@ resource "google_firestore_field" "idempotency_ttl" {
   index_config {}
 }
 
+# Export records go when their ZIP does (7 days; the exports/ lifecycle rule in storage.tf).
+resource "google_firestore_field" "exports_ttl" {
+  database   = google_firestore_database.main.name
+  collection = "exports"
+  field      = "expire_time"
+
+  ttl_config {}
+  index_config {}
+}
+
 # Large or free-text fields nothing filters on: no single-field indexes, which saves index
 # writes and storage and keeps prompts out of index entries.
 locals {

@@ -4,7 +4,9 @@
 #
 # access lists what the code calls; iam.tf turns each item into one scoped grant:
 #   firestore / firestore_read   Firestore read-write / read-only
-#   auth_read / auth_admin       Firebase Auth: revocation checks / custom claims and revocation
+#   auth_read / auth_admin       Firebase Auth: revocation checks / custom claims, revocation and
+#                                disabling an account
+#   auth_erase                   Firebase Auth: delete an account (the erasure worker only)
 #   media_write / media_read / media_delete   objects under users/ in the media bucket
 #   media_trash                  read, create and delete under trash/ (soft delete moves objects)
 #   sign_urls                    signBlob as itself, for V4 signed URLs
@@ -13,6 +15,9 @@
 #                                the per-instance /readyz on a function's own URL)
 #   enqueue                      add tasks to video-jobs with an OIDC token for the invoker
 #   media_staging                read and delete under staging/ (Veo's output, before the copy)
+#   media_exports                read, create and delete under exports/ (data export ZIPs)
+#   exports_read                 read under exports/ (what the download URLs it signs grant)
+#   media_list                   list object names in the media bucket (orphan scan, erasure)
 #   page_tokens                  read the page-token signing key (secrets.tf)
 
 locals {
@@ -30,8 +35,15 @@ locals {
     deliver_webhook = { memory = "512Mi", concurrency = 20, max_instances = 10, timeout_s = 60, access = ["firestore"] }
     # Event functions (private; pushed to by the subscriptions of functions/events.json). One
     # instance, one event at a time: runs never overlap, and the purge stops at 240 s.
-    sweeper = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 280, access = ["firestore", "enqueue"] }
+    sweeper = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 280, access = ["firestore", "enqueue", "media_list", "media_delete"] }
     purge   = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 290, access = ["firestore", "media_delete", "media_trash"] }
+    # The caller's own account: export requests and downloads, erasure requests.
+    account = { memory = "512Mi", concurrency = 20, max_instances = 5, timeout_s = 30, access = ["firestore", "auth_admin", "enqueue", "sign_urls", "exports_read"] }
+    # Private: one export per task; the ZIP streams (bounded memory) within the 30-minute
+    # dispatch deadline Cloud Tasks allows.
+    export_worker = { memory = "1Gi", concurrency = 2, max_instances = 5, timeout_s = 1800, access = ["firestore", "media_read", "media_exports"] }
+    # Private: one bounded step of an erasure per task (services/erasure_worker.py: 240 s).
+    erasure_worker = { memory = "512Mi", concurrency = 4, max_instances = 3, timeout_s = 300, access = ["firestore", "auth_erase", "media_list", "media_delete", "media_trash", "media_exports", "enqueue"] }
     # Private: Cloud Tasks delivers each step of a job; a step polls once, so no request is long.
     video_worker = { memory = "1Gi", concurrency = 4, max_instances = 10, timeout_s = 120, access = ["firestore", "media_write", "media_read", "media_delete", "media_staging", "vertex", "enqueue"] }
   }

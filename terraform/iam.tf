@@ -11,6 +11,7 @@ locals {
     firestore_read = "roles/datastore.viewer" # readiness probe, asset lookups for signing
     auth_read      = "roles/firebaseauth.viewer"
     auth_admin     = google_project_iam_custom_role.auth_user_manager.id
+    auth_erase     = google_project_iam_custom_role.auth_user_eraser.id
     vertex         = "roles/aiplatform.user"
     queue_probe    = google_project_iam_custom_role.queue_probe.id
   }
@@ -23,6 +24,7 @@ locals {
     creator = "roles/storage.objectCreator"
     janitor = google_project_iam_custom_role.media_janitor.id
     probe   = google_project_iam_custom_role.bucket_probe.id
+    lister  = google_project_iam_custom_role.media_lister.id
   }
   media_capabilities = {
     media_read   = [{ role = "viewer", prefix = "users/" }]
@@ -31,8 +33,15 @@ locals {
     # Soft delete and undelete move objects between users/ and trash/ (copy, then delete).
     media_trash  = [for role in ["viewer", "creator", "janitor"] : { role = role, prefix = "trash/" }]
     bucket_probe = [{ role = "probe", prefix = null }]
+    # Listing is checked on the bucket, not on object names, so it cannot be held to a prefix.
+    media_list = [{ role = "lister", prefix = null }]
     # Veo writes a job's video under staging/; the worker reads it, copies it, deletes it.
     media_staging = [for role in ["viewer", "janitor"] : { role = role, prefix = "staging/" }]
+    # Data exports: the worker writes a ZIP under a temporary name and moves it; the erasure
+    # deletes them.
+    media_exports = [for role in ["viewer", "creator", "janitor"] : { role = role, prefix = "exports/" }]
+    # A signed URL grants only what its signer can read: the account function signs downloads.
+    exports_read = [{ role = "viewer", prefix = "exports/" }]
   }
 
   # One binding per (function, role); its condition ORs the prefixes of every capability that
@@ -69,11 +78,25 @@ resource "google_project_iam_custom_role" "auth_user_manager" {
   permissions = ["firebaseauth.users.get", "firebaseauth.users.update"]
 }
 
+resource "google_project_iam_custom_role" "auth_user_eraser" {
+  role_id     = "${replace(var.prefix, "-", "_")}_auth_user_eraser"
+  title       = "GenMedia Firebase Auth account eraser"
+  description = "Delete an account at the end of its erasure; nothing else."
+  permissions = ["firebaseauth.users.get", "firebaseauth.users.delete"]
+}
+
 resource "google_project_iam_custom_role" "media_janitor" {
   role_id     = "${replace(var.prefix, "-", "_")}_media_janitor"
   title       = "GenMedia media cleanup"
   description = "Delete media objects: cleanup after a failed generation, second half of a trash move."
   permissions = ["storage.objects.delete"]
+}
+
+resource "google_project_iam_custom_role" "media_lister" {
+  role_id     = "${replace(var.prefix, "-", "_")}_media_lister"
+  title       = "GenMedia media listing"
+  description = "List object names: the sweeper's orphan scan and an erasure's leftovers; no reads."
+  permissions = ["storage.objects.list"]
 }
 
 resource "google_project_iam_custom_role" "bucket_probe" {

@@ -7,6 +7,8 @@ locals {
   # without a cycle. The service is the function name with "_" written as "-".
   video_worker_url   = "https://video-worker-${data.google_project.this.number}.${var.region}.run.app"
   webhook_worker_url = "https://deliver-webhook-${data.google_project.this.number}.${var.region}.run.app"
+  export_worker_url  = "https://export-worker-${data.google_project.this.number}.${var.region}.run.app"
+  erasure_worker_url = "https://erasure-worker-${data.google_project.this.number}.${var.region}.run.app"
 
   video_env = {
     GENMEDIA_VIDEO_PROVIDER        = var.video_provider
@@ -23,6 +25,14 @@ locals {
     GENMEDIA_WEBHOOK_WORKER_URL   = local.webhook_worker_url
     GENMEDIA_WEBHOOK_QUEUE        = google_cloud_tasks_queue.queue["webhook-deliveries"].name
     GENMEDIA_WEBHOOK_MAX_ATTEMPTS = local.queues["webhook-deliveries"].retry_config.max_attempts
+    # Data export and erasure workers (services/export_worker.py, services/erasure_worker.py).
+    GENMEDIA_EXPORT_WORKER_URL   = local.export_worker_url
+    GENMEDIA_EXPORT_QUEUE        = google_cloud_tasks_queue.queue["exports"].name
+    GENMEDIA_EXPORT_MAX_ATTEMPTS = local.queues["exports"].retry_config.max_attempts
+    # Past the worker's timeout: a delivery cut off by the dispatch deadline may still run.
+    GENMEDIA_EXPORT_LEASE_SECONDS = local.function_specs.export_worker.timeout_s + 30
+    GENMEDIA_ERASURE_WORKER_URL   = local.erasure_worker_url
+    GENMEDIA_ERASURE_QUEUE        = google_cloud_tasks_queue.queue["erasures"].name
   }
 
   job_filters = [[], ["state"]]

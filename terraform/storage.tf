@@ -51,6 +51,17 @@ resource "google_storage_bucket" "media" {
     }
   }
 
+  # Data exports are kept 7 days (services/exports.py EXPORT_TTL), whether downloaded or not.
+  lifecycle_rule {
+    condition {
+      age            = 7
+      matches_prefix = ["exports/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   lifecycle_rule {
     condition {
       age = 1

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from . import pb
 from .errors import invalid
 from .filters import compile_filter, filter_fields, inequality_fields
+from .nearest import check_find_nearest, nearest
 from .paths import NAME_FIELD, FieldPath, parse_field_path
 from .store import Database
 from .transforms import set_field
@@ -92,6 +93,10 @@ def run_query(
     `aggregated`: the fields an aggregation sums or averages (see normalized_orders).
     """
     predicate = compile_filter(sq.where) if sq.HasField("where") else None
+    if sq.HasField("find_nearest"):
+        check_find_nearest(sq)  # before any document is read
+        matches = [d for d in candidates(db, parent, sq, at) if predicate is None or predicate(d)]
+        return nearest(matches, sq)
     orders = normalized_orders(sq, aggregated)
     rows: list[Row] = []
     for doc in candidates(db, parent, sq, at):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from . import pb
 from .errors import invalid
 from .paths import FieldPath
+from .vectors import check_vector, is_vector_map
 
 TYPE_NULL, TYPE_BOOL, TYPE_NUMBER, TYPE_TIMESTAMP, TYPE_STRING = 0, 1, 2, 3, 4
 TYPE_BYTES, TYPE_REFERENCE, TYPE_GEO, TYPE_ARRAY, TYPE_MAP = 5, 6, 7, 8, 9
@@ -51,7 +52,10 @@ def value_key(v: pb.Value) -> Key:
 
 
 def reject_nested_arrays(values: Iterable[pb.Value], in_array: bool = False) -> None:
-    """Production cannot store an array directly inside an array; maps in arrays are fine."""
+    """Production cannot store an array directly inside an array; maps in arrays are fine.
+
+    Vector maps are checked here too, as every stored value passes this way.
+    """
     for v in values:
         kind = v.WhichOneof("value_type")
         if kind == "array_value":
@@ -59,6 +63,8 @@ def reject_nested_arrays(values: Iterable[pb.Value], in_array: bool = False) -> 
                 raise invalid("Cannot convert an array value in an array value.")
             reject_nested_arrays(v.array_value.values, in_array=True)
         elif kind == "map_value":
+            if is_vector_map(v.map_value):
+                check_vector(v.map_value)
             reject_nested_arrays(v.map_value.fields.values())
 
 

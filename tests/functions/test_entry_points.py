@@ -16,12 +16,15 @@ WRONG_METHOD = {
     "generate_image": ("GET", "/v1/images:generate", "POST, OPTIONS"),
     "issue_signed_url": ("GET", "/v1/assets/some-id:signUrl", "POST, OPTIONS"),
     "library": ("PUT", "/v1/assets/some-id", "GET, DELETE, HEAD, OPTIONS"),
-    "admin": ("DELETE", "/v1/admin/users/some-uid", "GET, PATCH, HEAD, OPTIONS"),
+    "admin": ("PUT", "/v1/admin/users/some-uid", "GET, PATCH, DELETE, HEAD, OPTIONS"),
     "generate_video": ("GET", "/v1/videos:generate", "POST, OPTIONS"),
     "jobs": ("PUT", "/v1/jobs/some-id", "GET, HEAD, OPTIONS"),
     "webhooks": ("PUT", "/v1/webhooks", "GET, POST, HEAD, OPTIONS"),
     "video_worker": ("GET", "/tasks/video", "POST, OPTIONS"),
     "deliver_webhook": ("GET", "/tasks/webhook", "POST, OPTIONS"),
+    "account": ("GET", "/v1/me", "DELETE, OPTIONS"),
+    "export_worker": ("GET", "/tasks/export", "POST, OPTIONS"),
+    "erasure_worker": ("GET", "/tasks/erasure", "POST, OPTIONS"),
 }
 
 

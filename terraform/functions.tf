@@ -36,7 +36,7 @@ locals {
     # Event functions (private; pushed to by the subscriptions of functions/events.json). One
     # instance, one event at a time: runs never overlap, and the purge stops at 240 s.
     sweeper = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 280, access = ["firestore", "enqueue", "media_list", "media_delete"] }
-    purge   = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 290, access = ["firestore", "media_delete", "media_trash"] }
+    purge   = { memory = "512Mi", concurrency = 1, max_instances = 1, timeout_s = 290, access = ["firestore", "media_delete", "media_trash", "enqueue"] }
     # The caller's own account: export requests and downloads, erasure requests.
     account = { memory = "512Mi", concurrency = 20, max_instances = 5, timeout_s = 30, access = ["firestore", "auth_admin", "enqueue", "sign_urls", "exports_read"] }
     # Private: one export per task; the ZIP streams (bounded memory) within the 30-minute

@@ -9,6 +9,7 @@ locals {
   webhook_worker_url = "https://deliver-webhook-${data.google_project.this.number}.${var.region}.run.app"
   export_worker_url  = "https://export-worker-${data.google_project.this.number}.${var.region}.run.app"
   erasure_worker_url = "https://erasure-worker-${data.google_project.this.number}.${var.region}.run.app"
+  purge_url          = "https://purge-${data.google_project.this.number}.${var.region}.run.app"
 
   video_env = {
     GENMEDIA_VIDEO_PROVIDER        = var.video_provider
@@ -33,6 +34,9 @@ locals {
     GENMEDIA_EXPORT_LEASE_SECONDS = local.function_specs.export_worker.timeout_s + 30
     GENMEDIA_ERASURE_WORKER_URL   = local.erasure_worker_url
     GENMEDIA_ERASURE_QUEUE        = google_cloud_tasks_queue.queue["erasures"].name
+    # A purge run out of budget enqueues the next run's CloudEvent to its own URL.
+    GENMEDIA_PURGE_URL         = local.purge_url
+    GENMEDIA_MAINTENANCE_QUEUE = google_cloud_tasks_queue.queue["maintenance"].name
   }
 
   job_filters = [[], ["state"]]

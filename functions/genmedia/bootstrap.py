@@ -57,6 +57,7 @@ class Deps:
         webhook_queue: TaskQueue | None = None,
         export_queue: TaskQueue | None = None,
         erasure_queue: TaskQueue | None = None,
+        purge_queue: TaskQueue | None = None,
         resolver: Resolver | None = None,
         url_issuer: UrlIssuer | None = None,
         url_signer: UrlSigner | None = None,
@@ -77,6 +78,7 @@ class Deps:
             "webhook_queue": webhook_queue,
             "export_queue": export_queue,
             "erasure_queue": erasure_queue,
+            "purge_queue": purge_queue,
             "resolver": resolver,
             "url_issuer": url_issuer,
             "url_signer": url_signer,
@@ -177,14 +179,17 @@ class Deps:
 
         return self._once("video_provider", make)
 
-    def _queue(self, queue: str, url: str | None, path: str, deadline_s: float) -> TaskQueue:
+    def _queue(
+        self, queue: str, url: str | None, path: str, deadline_s: float,
+        content_type: str = "application/json",
+    ) -> TaskQueue:  # fmt: skip
         from genmedia.task_queue import CloudTaskQueue, TaskTarget
 
         s, target = self.settings, None
         if url and s.tasks_service_account:
             target = TaskTarget(
                 s.project_id, s.tasks_location, queue, url, path, s.tasks_service_account,
-                dispatch_deadline_s=deadline_s,
+                dispatch_deadline_s=deadline_s, content_type=content_type,
             )  # fmt: skip
         return CloudTaskQueue(self.tasks, target)
 
@@ -227,6 +232,16 @@ class Deps:
         return self._once(
             "erasure_queue",
             lambda: self._queue(s.erasure_queue, s.erasure_worker_url, ERASURE_TASK_PATH, 600.0),
+        )
+
+    def purge_queue(self) -> TaskQueue:
+        """The maintenance queue, delivering CloudEvents to the purge function (continuations)."""
+        s = self.settings
+        return self._once(
+            "purge_queue",
+            lambda: self._queue(
+                s.maintenance_queue, s.purge_url, "/", 300.0, "application/cloudevents+json"
+            ),
         )
 
     def task_verifier(self, audience: str | None) -> TaskTokenVerifier:

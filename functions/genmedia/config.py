@@ -109,6 +109,11 @@ class Settings:
     export_lease_seconds: float = 1830.0  # past the worker's 30-minute dispatch deadline
     erasure_worker_url: str | None = None
     erasure_queue: str = "erasures"
+    # The purge continues a backlog through this queue, to its own URL (services/purge.py).
+    purge_url: str | None = None
+    maintenance_queue: str = "maintenance"
+    purge_batch_size: int = 100
+    purge_budget_seconds: float = 240.0  # well inside the purge function's timeout
     sweep_pending_after_seconds: int = 1800  # far past generate_image's timeout
     sweep_job_after_seconds: int = 7200  # past the video queue's retry window
     sweep_requeue_after_seconds: int = 600
@@ -340,6 +345,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         export_lease_seconds=r.number("GENMEDIA_EXPORT_LEASE_SECONDS", 1830.0, 1.0, 7200.0),
         erasure_worker_url=_base_url(r, "GENMEDIA_ERASURE_WORKER_URL", k_service is not None),
         erasure_queue=r.text("GENMEDIA_ERASURE_QUEUE", "erasures", _QUEUE_RE),
+        purge_url=_base_url(r, "GENMEDIA_PURGE_URL", k_service is not None),
+        maintenance_queue=r.text("GENMEDIA_MAINTENANCE_QUEUE", "maintenance", _QUEUE_RE),
+        purge_batch_size=r.number("GENMEDIA_PURGE_BATCH_SIZE", 100, 1, 500),
+        purge_budget_seconds=r.number("GENMEDIA_PURGE_BUDGET_SECONDS", 240.0, 0.0, 3000.0),
         sweep_pending_after_seconds=r.number(
             "GENMEDIA_SWEEP_PENDING_AFTER_SECONDS", 1800, 1, 86400
         ),

@@ -35,6 +35,8 @@ class TaskTarget:
     path: str
     service_account: str
     dispatch_deadline_s: float
+    # application/cloudevents+json for an event function (a structured-mode CloudEvent).
+    content_type: str = "application/json"
 
 
 class TaskQueue(Protocol):
@@ -64,7 +66,7 @@ class CloudTaskQueue:
             "http_request": {
                 "url": t.base_url + t.path,
                 "http_method": "POST",
-                "headers": {"Content-Type": "application/json"},
+                "headers": {"Content-Type": t.content_type},
                 "body": json.dumps(payload, separators=(",", ":")).encode(),
                 "oidc_token": {"service_account_email": t.service_account, "audience": t.base_url},
             },

@@ -42,7 +42,13 @@ FUNCTION_PORT_BASE = 8101
 EMULATORS = ("firestore", "auth", "storage", "tasks")
 # Function settings the test suite runs with: a generous rate limit so quota and idempotency
 # tests measure quotas, not the token bucket (rate-limit tests set their own).
-TEST_FUNCTION_ENV = {"GENMEDIA_RATE_LIMIT_BURST": "1000", "GENMEDIA_RATE_LIMIT_PER_MINUTE": "1000"}
+TEST_FUNCTION_ENV = {
+    "GENMEDIA_RATE_LIMIT_BURST": "1000",
+    "GENMEDIA_RATE_LIMIT_PER_MINUTE": "1000",
+    # Every purge run does one small batch and continues itself (services/purge.py).
+    "GENMEDIA_PURGE_BATCH_SIZE": "2",
+    "GENMEDIA_PURGE_BUDGET_SECONDS": "0",
+}
 
 
 # Set by the stack itself to wire functions to its emulators and keys; a user's value is ignored.
@@ -215,6 +221,11 @@ class Stack:
                 for worker in ("export_worker", "erasure_worker")
                 if worker in self.function_names
             },
+            **(
+                {"GENMEDIA_PURGE_URL": self.function_url("purge")}
+                if "purge" in self.function_names
+                else {}
+            ),
         }
 
     def info(self) -> dict[str, object]:

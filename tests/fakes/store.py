@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from genmedia.store.assets import AssetQuery
 from genmedia.store.audit import AuditQuery
 from genmedia.store.jobs import JobQuery
-from genmedia.store.owned import AUDIT_USER_FIELDS
+from genmedia.store.owned import AUDIT_USER_FIELDS, field_of
 from genmedia.store.records import (
     AssetRecord,
     AuditEvent,
@@ -383,17 +383,25 @@ class FakeOwned:
 
     def audit_page(self, uid: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
         rows = [(i, e.to_doc()) for i, e in self.s.audit]
-        return [r for r in rows if any(r[1][f] == uid for f in AUDIT_USER_FIELDS)][:limit]
+        return [r for r in rows if any(field_of(r[1], f) == uid for f in AUDIT_USER_FIELDS)][:limit]
 
     def pseudonymise_audit(
         self, events: list[tuple[str, dict[str, Any]]], uid: str, alias: str
     ) -> None:
         chosen = {i for i, _ in events}
-        self.s.audit = [
-            (i, replace(e, **{f: alias for f in AUDIT_USER_FIELDS if getattr(e, f) == uid}))
-            if i in chosen else (i, e)
-            for i, e in self.s.audit
-        ]  # fmt: skip
+
+        def renamed(event: AuditEvent) -> AuditEvent:
+            doc = event.to_doc()
+            for f in AUDIT_USER_FIELDS:
+                if field_of(doc, f) == uid:
+                    *parents, last = f.split(".")
+                    target = doc
+                    for part in parents:
+                        target = target[part]
+                    target[last] = alias
+            return AuditEvent.from_doc(doc)
+
+        self.s.audit = [(i, renamed(e)) if i in chosen else (i, e) for i, e in self.s.audit]
 
 
 class InMemoryDatabase:

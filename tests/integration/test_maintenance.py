@@ -89,6 +89,27 @@ def test_the_purge_deletes_due_assets_objects_and_documents_and_nothing_else(
     assert gateway.get(f"/v1/assets/{kept['id']}", user=user).json()["state"] == "DELETED"
 
 
+def test_a_backlog_is_purged_by_runs_that_continue_themselves_through_cloud_tasks(
+    stack_info: dict[str, Any], make_user: Callable[..., User], db: firestore.Client
+) -> None:
+    # The test stack's purge does 2 assets a run and is then out of budget.
+    user, past = make_user(), datetime.now(UTC) - timedelta(minutes=1)
+    ids = []
+    for _ in range(5):
+        ref = db.collection("assets").document()
+        ref.set({
+            "owner_uid": user.uid, "type": "image", "state": "DELETED", "prompt": "old",
+            "params": {}, "cost_micros": 0, "create_time": past, "update_time": past,
+            "delete_time": past, "purge_time": past, "objects": {},
+        })  # fmt: skip
+        ids.append(ref.id)
+    assert send(stack_info, "purge", "purge") == 200  # one scheduled run; the rest follow
+    deadline = time.monotonic() + 60
+    while any(db.collection("assets").document(i).get().exists for i in ids):
+        assert time.monotonic() < deadline, "the backlog was not worked off by continuations"
+        time.sleep(0.3)
+
+
 def test_a_malformed_event_is_acknowledged_and_changes_nothing(
     stack_info: dict[str, Any], make_user: Callable[..., User], db: firestore.Client
 ) -> None:

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
 
-def _work(deps: Deps, _: dict[str, Any]) -> None:
-    purge.purge(deps)
-
-
 def handle(event: CloudEvent) -> None:
-    events.run("purge", event, _work)
+    event_id = str(event["id"]) if "id" in event else "unknown"
+
+    def work(deps: Deps, payload: dict[str, Any]) -> None:
+        purge.run(deps, payload, event_id)
+
+    events.run("purge", event, work)

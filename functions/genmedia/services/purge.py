@@ -6,12 +6,18 @@ asset is still DELETED and due, so a crash anywhere leaves work the next run fin
 redelivered event finds nothing left to do. Both the trash and the live path of every variant
 are deleted, since an interrupted delete may have left an object at either.
 
-A run works in batches until ``budget_s`` is spent and reports whether more remain; the next
-scheduled run continues, so no run outlasts the function's timeout.
+A run works in batches until its budget is spent, so no run outlasts the function's timeout;
+when more remain it continues itself: ``run`` enqueues one Cloud Task that delivers the next
+run's CloudEvent to this same function. The task is named after the chain and its position
+(a redelivered event re-enqueues the same name, which Cloud Tasks dedupes), so a backlog is
+worked off in consecutive runs instead of waiting an hour for the next schedule.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from genmedia.bucket import trash_path
@@ -22,11 +28,42 @@ from genmedia.store.records import AssetRecord
 if TYPE_CHECKING:
     from genmedia.bootstrap import Deps
 
-BATCH = 100
 _log = get_logger("genmedia.purge")
+CONTINUATION_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"  # what the push delivers
+MAX_CONTINUATIONS = 1000  # a chain longer than this waits for the next schedule
 
 
-def purge(deps: Deps, *, batch: int = BATCH, budget_s: float = 240.0) -> dict[str, int | bool]:
+def run(deps: Deps, payload: dict[str, Any], event_id: str) -> dict[str, int | bool]:
+    """One scheduled (or continued) run, and its continuation when more remain."""
+    s = deps.settings
+    counts = purge(deps, batch=s.purge_batch_size, budget_s=s.purge_budget_seconds)
+    position = payload.get("continuation", 0)
+    position = position if isinstance(position, int) and position >= 0 else 0
+    if counts["more"] and position < MAX_CONTINUATIONS:
+        chain = payload.get("chain")
+        chain = chain if isinstance(chain, str) else re.sub(r"[^A-Za-z0-9_-]", "-", event_id)
+        _continue(deps, chain[:200], position + 1)
+    return counts
+
+
+def _continue(deps: Deps, chain: str, position: int) -> None:
+    task_id = f"purge-{chain}-{position}"
+    data = {"job": "purge", "chain": chain, "continuation": position}
+    s = deps.settings
+    queue = f"projects/{s.project_id}/queues/{s.maintenance_queue}"
+    event = {
+        "specversion": "1.0",
+        "id": task_id,
+        "type": CONTINUATION_TYPE,
+        "source": f"//cloudtasks.googleapis.com/{queue}",
+        "datacontenttype": "application/json",
+        "data": {"message": {"data": base64.b64encode(json.dumps(data).encode()).decode()}},
+    }
+    deps.purge_queue().enqueue(task_id, event)
+    _log.info("purge continues", extra={"json_fields": {"task": task_id}})
+
+
+def purge(deps: Deps, *, batch: int = 100, budget_s: float = 240.0) -> dict[str, int | bool]:
     clock = deps.clock
     started, purged = clock.monotonic(), 0
     while True:  # at least one batch per run

@@ -35,7 +35,15 @@ OWNER_FIELDS: dict[str, str] = {
 # Documents whose id is the uid.
 PER_USER_COLLECTIONS = (usage.COLLECTION, users.COLLECTION)
 # Audit fields that name a user; an erasure replaces the uid in them with its pseudonym.
-AUDIT_USER_FIELDS = ("actor_uid", "target_id")
+AUDIT_USER_FIELDS = ("actor_uid", "target_id", "details.owner_uid")
+
+
+def field_of(doc: dict[str, Any], path: str) -> Any:
+    """The value at a dotted field path of a document (None when absent)."""
+    value: Any = doc
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 class OwnedData:
@@ -88,7 +96,7 @@ class OwnedData:
         """Replace ``uid`` with ``alias`` wherever these events name it (one batch)."""
         batch, changed = self.db.batch(), False
         for event_id, doc in events:
-            change = {f: alias for f in AUDIT_USER_FIELDS if doc.get(f) == uid}
+            change = {f: alias for f in AUDIT_USER_FIELDS if field_of(doc, f) == uid}
             if change:
                 batch.update(self.db.collection(audit.COLLECTION).document(event_id), change)
                 changed = True

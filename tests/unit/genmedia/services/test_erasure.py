@@ -19,6 +19,7 @@ from genmedia.services import (
 )
 from genmedia.services.erasure_worker import Delivery
 from genmedia.services.generate_video import VideoRequest
+from genmedia.store.records import AuditEvent
 from tests.fakes.ports import Fakes, make_deps
 from tests.unit.genmedia.services._assets import add_asset
 
@@ -35,6 +36,10 @@ def fakes() -> Fakes:
 
 
 def alices_data(fakes: Fakes) -> None:
+    fakes.deps.database.audit.add(None, AuditEvent(
+        time=fakes.clock.now(), action="asset.purge", target_type="asset", target_id="a0",
+        details={"owner_uid": "alice"},
+    ))  # fmt: skip
     add_asset(fakes, "a1")
     add_asset(fakes, "a2")
     library_trash.delete_asset(fakes.deps, ALICE, "a2", allow_missing=False)

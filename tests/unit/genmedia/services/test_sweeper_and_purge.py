@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +13,7 @@ from genmedia.principal import Principal
 from genmedia.services import generate_video, library_trash, purge, sweeper
 from genmedia.services.generate_video import VideoRequest
 from genmedia.store.records import AssetRecord, ObjectRef, UsageRecord
-from tests.fakes.ports import Fakes, make_deps
+from tests.fakes.ports import Fakes, FakeTaskQueue, make_deps
 
 ALICE = Principal("alice", "user", token="alice-token")
 
@@ -121,6 +123,24 @@ def test_a_large_backlog_is_purged_in_batches_within_the_budget(fakes: Fakes) ->
     assert first == {"assets_purged": 2, "more": True}
     assert purge.purge(fakes.deps, batch=2)["assets_purged"] == 3
     assert not any(a.state == "DELETED" for a in fakes.db.state.assets.values())
+
+
+def test_a_run_out_of_budget_continues_itself_through_one_named_task() -> None:
+    fakes = make_deps(GENMEDIA_PURGE_BATCH_SIZE="2", GENMEDIA_PURGE_BUDGET_SECONDS="0")
+    queue = FakeTaskQueue()
+    fakes.deps._made["purge_queue"] = queue
+    for i in range(5):
+        deleted_asset(fakes, f"a{i}", purge_in_s=-1)
+    assert purge.run(fakes.deps, {"job": "purge"}, "evt/1")["more"]
+    assert purge.run(fakes.deps, {"job": "purge"}, "evt/1")["more"]  # a redelivery: same name
+    (task_id,) = queue.tasks
+    assert task_id == "purge-evt-1-1"
+    event = queue.tasks[task_id][0]
+    data = json.loads(base64.b64decode(event["data"]["message"]["data"]))
+    assert data == {"job": "purge", "chain": "evt-1", "continuation": 1}
+    assert event["type"] == purge.CONTINUATION_TYPE and event["id"] == task_id
+    last = purge.run(fakes.deps, data, task_id)  # the last asset: no further continuation
+    assert last == {"assets_purged": 1, "more": False} and len(queue.tasks) == 1
 
 
 def test_a_refund_of_a_charge_from_yesterday_leaves_todays_count(fakes: Fakes) -> None:

@@ -1,11 +1,13 @@
 """Operability of this project's emulator (not conformance): ready line, reset endpoint,
---data-dir persistence, port conflicts, signals, unimplemented streaming methods.
+--data-dir persistence, port conflicts, signals, Listen streams' lifecycle, unimplemented
+streaming methods.
 
 Each test starts its own emulator subprocess, independent of FIRESTORE_EMULATOR_HOST.
 """
 
 from __future__ import annotations
 
+import queue
 import re
 import signal
 import socket
@@ -196,10 +198,49 @@ def test_streaming_and_partition_methods_are_unimplemented(emulator_launcher: La
     emulator = emulator_launcher()
     gapic = FirestoreClient(transport=FirestoreGrpcTransport(channel=_channel(emulator)))
     database = "projects/ops/databases/(default)"
-    listen = firestore_types.ListenRequest(database=database)
-    with pytest.raises(exceptions.MethodNotImplemented, match="Listen"):
-        list(gapic.listen(iter([listen])))
     with pytest.raises(exceptions.MethodNotImplemented, match="Write"):
         list(gapic.write(iter([firestore_types.WriteRequest(database=database)])))
     with pytest.raises(exceptions.MethodNotImplemented, match="PartitionQuery"):
         gapic.partition_query(request={"parent": f"{database}/documents"})
+
+
+def _snapshot_queue(ref: Any) -> tuple[Any, queue.Queue[dict[str, Any]]]:
+    seen: queue.Queue[dict[str, Any]] = queue.Queue()
+    watch = ref.on_snapshot(
+        lambda docs, changes, read_time: seen.put({d.id: d.to_dict() for d in docs})
+    )
+    return watch, seen
+
+
+def test_closed_listen_streams_release_their_threads(
+    emulator_launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each open stream holds a gRPC worker; with 4 workers, leaked streams would block the
+    # fifth listener and the final get.
+    emulator = emulator_launcher("--workers", "4")
+    client = _client(monkeypatch, emulator)
+    client.document("c/d").set({"v": 1})
+    for i in range(12):
+        watch, seen = _snapshot_queue(client.document("c/d"))
+        assert seen.get(timeout=10) == {"d": {"v": 1}}, i
+        watch.unsubscribe()
+    assert client.document("c/d").get(timeout=10).get("v") == 1
+
+
+def test_listener_recovers_from_reset(
+    emulator_launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = emulator_launcher()
+    client = _client(monkeypatch, emulator)
+    client.document("c/d").set({"v": 1})
+    watch, seen = _snapshot_queue(client.collection("c"))
+    try:
+        assert seen.get(timeout=10) == {"d": {"v": 1}}
+        _http("DELETE", emulator, "/emulator/v1/projects/ops/databases/(default)/documents")
+        # The stream ends with ABORTED; the client listens again with its resume token,
+        # which belongs to the old database, so it is told to reset and sees it empty.
+        assert seen.get(timeout=10) == {}
+        client.document("c/e").set({"v": 2})
+        assert seen.get(timeout=10) == {"e": {"v": 2}}
+    finally:
+        watch.unsubscribe()

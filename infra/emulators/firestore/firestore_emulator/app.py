@@ -57,6 +57,7 @@ class Emulator:
         if old is not None:
             with old.mutex:
                 abort_all(old, "the database was reset")
+                old.close_watchers()
 
     def stop(self) -> None:
         """Stop serving, wake every lock waiter, then persist (if configured)."""

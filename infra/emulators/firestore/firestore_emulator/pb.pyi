@@ -1110,7 +1110,7 @@ class WriteResponse(Message):
 class ListenRequest(Message):
     database: str
     @property
-    def add_target(self) -> _Target: ...
+    def add_target(self) -> Target: ...
     remove_target: int
     @property
     def labels(self) -> _ScalarMap[str, str]: ...
@@ -1120,7 +1120,7 @@ class ListenRequest(Message):
         self,
         *,
         database: str = ...,
-        add_target: _Target | None = ...,
+        add_target: Target | None = ...,
         remove_target: int = ...,
         labels: Mapping[str, str] | None = ...,
         request_options: _RequestOptions | None = ...,
@@ -1135,22 +1135,22 @@ class ListenRequest(Message):
 @final
 class ListenResponse(Message):
     @property
-    def target_change(self) -> _TargetChange: ...
+    def target_change(self) -> TargetChange: ...
     @property
-    def document_change(self) -> _DocumentChange: ...
+    def document_change(self) -> DocumentChange: ...
     @property
-    def document_delete(self) -> _DocumentDelete: ...
+    def document_delete(self) -> DocumentDelete: ...
     @property
-    def document_remove(self) -> _DocumentRemove: ...
+    def document_remove(self) -> DocumentRemove: ...
     @property
     def filter(self) -> _ExistenceFilter: ...
     def __init__(
         self,
         *,
-        target_change: _TargetChange | None = ...,
-        document_change: _DocumentChange | None = ...,
-        document_delete: _DocumentDelete | None = ...,
-        document_remove: _DocumentRemove | None = ...,
+        target_change: TargetChange | None = ...,
+        document_change: DocumentChange | None = ...,
+        document_delete: DocumentDelete | None = ...,
+        document_remove: DocumentRemove | None = ...,
         filter: _ExistenceFilter | None = ...,
     ) -> None: ...
     def HasField(
@@ -1170,6 +1170,140 @@ class ListenResponse(Message):
         Literal["target_change", "document_change", "document_delete", "document_remove", "filter"]
         | None
     ): ...
+
+@final
+class Target(Message):
+    @final
+    class DocumentsTarget(Message):
+        @property
+        def documents(self) -> _RepeatedScalar[str]: ...
+        def __init__(self, *, documents: Iterable[str] | None = ...) -> None: ...
+
+    @final
+    class QueryTarget(Message):
+        parent: str
+        @property
+        def structured_query(self) -> StructuredQuery: ...
+        def __init__(
+            self, *, parent: str = ..., structured_query: StructuredQuery | None = ...
+        ) -> None: ...
+        def HasField(self, field_name: Literal["structured_query", "query_type"]) -> bool: ...
+        def WhichOneof(
+            self, oneof_group: Literal["query_type"]
+        ) -> Literal["structured_query"] | None: ...
+
+    @property
+    def query(self) -> Target.QueryTarget: ...
+    @property
+    def documents(self) -> Target.DocumentsTarget: ...
+    resume_token: bytes
+    @property
+    def read_time(self) -> Timestamp: ...
+    target_id: int
+    once: bool
+    @property
+    def expected_count(self) -> _protobuf_Int32Value: ...
+    def __init__(
+        self,
+        *,
+        query: Target.QueryTarget | None = ...,
+        documents: Target.DocumentsTarget | None = ...,
+        resume_token: bytes = ...,
+        read_time: Timestamp | None = ...,
+        target_id: int = ...,
+        once: bool = ...,
+        expected_count: _protobuf_Int32Value | None = ...,
+    ) -> None: ...
+    def HasField(
+        self,
+        field_name: Literal[
+            "query",
+            "documents",
+            "resume_token",
+            "read_time",
+            "expected_count",
+            "target_type",
+            "resume_type",
+        ],
+    ) -> bool: ...
+    @overload
+    def WhichOneof(
+        self, oneof_group: Literal["target_type"]
+    ) -> Literal["query", "documents"] | None: ...
+    @overload
+    def WhichOneof(
+        self, oneof_group: Literal["resume_type"]
+    ) -> Literal["resume_token", "read_time"] | None: ...
+
+@final
+class TargetChange(Message):
+    target_change_type: int
+    @property
+    def target_ids(self) -> _RepeatedScalar[int]: ...
+    @property
+    def cause(self) -> Status: ...
+    resume_token: bytes
+    @property
+    def read_time(self) -> Timestamp: ...
+    def __init__(
+        self,
+        *,
+        target_change_type: int = ...,
+        target_ids: Iterable[int] | None = ...,
+        cause: Status | None = ...,
+        resume_token: bytes = ...,
+        read_time: Timestamp | None = ...,
+    ) -> None: ...
+    def HasField(self, field_name: Literal["cause", "read_time"]) -> bool: ...
+
+@final
+class DocumentChange(Message):
+    @property
+    def document(self) -> Document: ...
+    @property
+    def target_ids(self) -> _RepeatedScalar[int]: ...
+    @property
+    def removed_target_ids(self) -> _RepeatedScalar[int]: ...
+    def __init__(
+        self,
+        *,
+        document: Document | None = ...,
+        target_ids: Iterable[int] | None = ...,
+        removed_target_ids: Iterable[int] | None = ...,
+    ) -> None: ...
+    def HasField(self, field_name: Literal["document"]) -> bool: ...
+
+@final
+class DocumentDelete(Message):
+    document: str
+    @property
+    def removed_target_ids(self) -> _RepeatedScalar[int]: ...
+    @property
+    def read_time(self) -> Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document: str = ...,
+        removed_target_ids: Iterable[int] | None = ...,
+        read_time: Timestamp | None = ...,
+    ) -> None: ...
+    def HasField(self, field_name: Literal["read_time"]) -> bool: ...
+
+@final
+class DocumentRemove(Message):
+    document: str
+    @property
+    def removed_target_ids(self) -> _RepeatedScalar[int]: ...
+    @property
+    def read_time(self) -> Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document: str = ...,
+        removed_target_ids: Iterable[int] | None = ...,
+        read_time: Timestamp | None = ...,
+    ) -> None: ...
+    def HasField(self, field_name: Literal["read_time"]) -> bool: ...
 
 @final
 class ListCollectionIdsRequest(Message):
@@ -1390,140 +1524,6 @@ class _ExplainMetrics(Message):
     def HasField(self, field_name: Literal["plan_summary", "execution_stats"]) -> bool: ...
 
 @final
-class _Target(Message):
-    @final
-    class DocumentsTarget(Message):
-        @property
-        def documents(self) -> _RepeatedScalar[str]: ...
-        def __init__(self, *, documents: Iterable[str] | None = ...) -> None: ...
-
-    @final
-    class QueryTarget(Message):
-        parent: str
-        @property
-        def structured_query(self) -> StructuredQuery: ...
-        def __init__(
-            self, *, parent: str = ..., structured_query: StructuredQuery | None = ...
-        ) -> None: ...
-        def HasField(self, field_name: Literal["structured_query", "query_type"]) -> bool: ...
-        def WhichOneof(
-            self, oneof_group: Literal["query_type"]
-        ) -> Literal["structured_query"] | None: ...
-
-    @property
-    def query(self) -> _Target.QueryTarget: ...
-    @property
-    def documents(self) -> _Target.DocumentsTarget: ...
-    resume_token: bytes
-    @property
-    def read_time(self) -> Timestamp: ...
-    target_id: int
-    once: bool
-    @property
-    def expected_count(self) -> _protobuf_Int32Value: ...
-    def __init__(
-        self,
-        *,
-        query: _Target.QueryTarget | None = ...,
-        documents: _Target.DocumentsTarget | None = ...,
-        resume_token: bytes = ...,
-        read_time: Timestamp | None = ...,
-        target_id: int = ...,
-        once: bool = ...,
-        expected_count: _protobuf_Int32Value | None = ...,
-    ) -> None: ...
-    def HasField(
-        self,
-        field_name: Literal[
-            "query",
-            "documents",
-            "resume_token",
-            "read_time",
-            "expected_count",
-            "target_type",
-            "resume_type",
-        ],
-    ) -> bool: ...
-    @overload
-    def WhichOneof(
-        self, oneof_group: Literal["target_type"]
-    ) -> Literal["query", "documents"] | None: ...
-    @overload
-    def WhichOneof(
-        self, oneof_group: Literal["resume_type"]
-    ) -> Literal["resume_token", "read_time"] | None: ...
-
-@final
-class _TargetChange(Message):
-    target_change_type: int
-    @property
-    def target_ids(self) -> _RepeatedScalar[int]: ...
-    @property
-    def cause(self) -> Status: ...
-    resume_token: bytes
-    @property
-    def read_time(self) -> Timestamp: ...
-    def __init__(
-        self,
-        *,
-        target_change_type: int = ...,
-        target_ids: Iterable[int] | None = ...,
-        cause: Status | None = ...,
-        resume_token: bytes = ...,
-        read_time: Timestamp | None = ...,
-    ) -> None: ...
-    def HasField(self, field_name: Literal["cause", "read_time"]) -> bool: ...
-
-@final
-class _DocumentChange(Message):
-    @property
-    def document(self) -> Document: ...
-    @property
-    def target_ids(self) -> _RepeatedScalar[int]: ...
-    @property
-    def removed_target_ids(self) -> _RepeatedScalar[int]: ...
-    def __init__(
-        self,
-        *,
-        document: Document | None = ...,
-        target_ids: Iterable[int] | None = ...,
-        removed_target_ids: Iterable[int] | None = ...,
-    ) -> None: ...
-    def HasField(self, field_name: Literal["document"]) -> bool: ...
-
-@final
-class _DocumentDelete(Message):
-    document: str
-    @property
-    def removed_target_ids(self) -> _RepeatedScalar[int]: ...
-    @property
-    def read_time(self) -> Timestamp: ...
-    def __init__(
-        self,
-        *,
-        document: str = ...,
-        removed_target_ids: Iterable[int] | None = ...,
-        read_time: Timestamp | None = ...,
-    ) -> None: ...
-    def HasField(self, field_name: Literal["read_time"]) -> bool: ...
-
-@final
-class _DocumentRemove(Message):
-    document: str
-    @property
-    def removed_target_ids(self) -> _RepeatedScalar[int]: ...
-    @property
-    def read_time(self) -> Timestamp: ...
-    def __init__(
-        self,
-        *,
-        document: str = ...,
-        removed_target_ids: Iterable[int] | None = ...,
-        read_time: Timestamp | None = ...,
-    ) -> None: ...
-    def HasField(self, field_name: Literal["read_time"]) -> bool: ...
-
-@final
 class _ExistenceFilter(Message):
     target_id: int
     count: int
@@ -1672,4 +1672,9 @@ DIR_DESCENDING: int
 DISTANCE_EUCLIDEAN: int
 DISTANCE_COSINE: int
 DISTANCE_DOT_PRODUCT: int
+TARGET_NO_CHANGE: int
+TARGET_ADD: int
+TARGET_REMOVE: int
+TARGET_CURRENT: int
+TARGET_RESET: int
 SERVER_REQUEST_TIME: int

@@ -15,7 +15,6 @@ from .service import FirestoreService
 SERVICE = "google.firestore.v1.Firestore"
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 UNIMPLEMENTED = {
-    "Listen": "real-time listeners",
     "Write": "the streaming Write API",
     "PartitionQuery": "query partitioning",
     "ExecutePipeline": "pipeline queries",
@@ -35,6 +34,9 @@ class Context(Protocol):
 
     def abort(self, code: grpc.StatusCode, details: str) -> NoReturn:
         """Always raises, which ends the RPC with `code`."""
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        """Call `callback` when the RPC terminates, however it ends."""
 
 
 def _abort(context: Context, exc: BaseException) -> NoReturn:
@@ -68,6 +70,21 @@ def _stream(fn: Callable[[Req], Iterator[Resp]], req_type: type[Req]) -> grpc.Rp
     )
 
 
+def _listen(svc: FirestoreService) -> grpc.RpcMethodHandler:
+    def handle(requests: Iterator[pb.ListenRequest], context: Context) -> Iterator[pb.Message]:
+        listener = svc.listen(requests)
+        # However the RPC ends (client close or cancel, server stop), the stream must end.
+        context.add_callback(listener.close)
+        try:
+            yield from listener.responses()
+        except Exception as exc:
+            _abort(context, exc)
+
+    return grpc.stream_stream_rpc_method_handler(
+        handle, request_deserializer=pb.ListenRequest.FromString, response_serializer=_serialize
+    )
+
+
 def _serialize(msg: pb.Message) -> bytes:
     return msg.SerializeToString()
 
@@ -81,7 +98,7 @@ def _unimplemented(method: str) -> grpc.RpcMethodHandler:
     def handle(request: object, context: Context) -> NoReturn:
         context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
 
-    if method in ("Listen", "Write"):
+    if method == "Write":
         return grpc.stream_stream_rpc_method_handler(handle)
     if method == "ExecutePipeline":
         return grpc.unary_stream_rpc_method_handler(handle)
@@ -103,6 +120,7 @@ def handlers(svc: FirestoreService) -> dict[str, grpc.RpcMethodHandler]:
         "RunAggregationQuery": _stream(svc.run_aggregation_query, pb.RunAggregationQueryRequest),
         "ListCollectionIds": _unary(svc.list_collection_ids, pb.ListCollectionIdsRequest),
         "BatchWrite": _unary(svc.batch_write, pb.BatchWriteRequest),
+        "Listen": _listen(svc),
     }
     table.update({m: _unimplemented(m) for m in UNIMPLEMENTED})
     return table

@@ -8,6 +8,7 @@ from . import pb
 from .aggregation import aggregate, aggregated_fields, aliases
 from .commits import batch_write, commit
 from .errors import invalid, not_found
+from .listen import Listener
 from .listing import list_collection_ids, list_documents
 from .paths import check_document_name, check_parent, split_database
 from .query import mask_paths, project, projection
@@ -164,3 +165,6 @@ class FirestoreService:
 
     def list_collection_ids(self, req: pb.ListCollectionIdsRequest) -> pb.ListCollectionIdsResponse:
         return list_collection_ids(self.db(req.parent), req)
+
+    def listen(self, requests: Iterator[pb.ListenRequest]) -> Listener:
+        return Listener(self.store, requests)

@@ -6,9 +6,10 @@ never mutated after they are installed, so readers can share them without copyin
 """
 
 import bisect
+import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from . import pb
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 # Versions older than this are dropped unless an open read-only transaction still needs them.
 RETENTION_US = 60_000_000
 Version = tuple[int, pb.Document | None]
+# Told, under the db mutex, the names a commit changed (None: the database was reset). It
+# must not block or take a lock: it only queues the news for a Listen stream's thread.
+Watcher = Callable[[tuple[str, ...] | None], None]
 
 
 def now_us() -> int:
@@ -40,6 +44,9 @@ class Database:
         self.txns: dict[bytes, Txn] = {}
         self.last_commit = 0
         self.dirty = True  # a fresh (or reset) database must reach the data dir too
+        self.watchers: set[Watcher] = set()
+        # In resume tokens, so a token from before a reset is not taken for this database's.
+        self.epoch = os.urandom(8)
 
     # -- reads ---------------------------------------------------------------------------
     def read(self, name: str, at: int | None = None) -> pb.Document | None:
@@ -53,6 +60,11 @@ class Database:
 
     def read_time(self) -> int:
         return max(now_us(), self.last_commit)
+
+    def snapshot_time(self) -> int:
+        """A read time that every later commit is strictly after (for resume tokens)."""
+        self.last_commit = self.read_time()
+        return self.last_commit
 
     def collection_names(self, collection: str) -> Iterable[str]:
         return self.by_collection.get(collection, ())
@@ -81,6 +93,15 @@ class Database:
             versions.append((commit_time, doc))
             self._prune(name, versions, cutoff)
         self.dirty = True
+        if self.watchers:
+            names = tuple(changes)
+            for notify in self.watchers:
+                notify(names)
+
+    def close_watchers(self) -> None:
+        for notify in self.watchers:
+            notify(None)
+        self.watchers.clear()
 
     def load(self, doc: pb.Document, update_time: int) -> None:
         self.install({doc.name: doc}, update_time)

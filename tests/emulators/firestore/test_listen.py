@@ -319,3 +319,52 @@ def test_resume_token_gives_the_changes_since(
     finally:
         second.close()
     assert _ids(state) == {"a": {"k": 2}, "c": {"k": 3}}
+
+
+def test_unset_target_id_is_assigned(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, coll: Any
+) -> None:
+    stream = RawListen(fs_gapic, fs_client._database_string, query=_query_target(fs_client, coll))
+    try:
+        added = stream.next().target_change
+        assert added.target_change_type == TargetChangeType.ADD
+        assert list(added.target_ids) == [1]
+    finally:
+        stream.close()
+
+
+def test_old_read_time_resets_and_sends_the_whole_state(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, coll: Any
+) -> None:
+    coll.document("a").set({"k": 1})
+    state = {"stale": {"k": 0}}  # what a client might still hold from long ago
+    target = {"query": _query_target(fs_client, coll), "target_id": 2, "read_time": {"seconds": 1}}
+    stream = RawListen(fs_gapic, fs_client._database_string, **target)
+    try:
+        stream.sync(state, initial=True)
+    finally:
+        stream.close()
+    assert _ids(state) == {"a": {"k": 1}}
+
+
+BAD_TARGETS: dict[str, Callable[[str], dict[str, Any]]] = {
+    # A document name (and a query parent) needs an even number of segments.
+    "document-name": lambda db: {"documents": {"documents": [f"{db}/documents/odd"]}},
+    "query-parent": lambda db: {"query": {"parent": f"{db}/documents/odd"}},
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TARGETS))
+def test_bad_target_is_added_then_removed_with_its_cause(
+    fs_client: firestore.Client, fs_gapic: FirestoreClient, case: str
+) -> None:
+    database = fs_client._database_string
+    stream = RawListen(fs_gapic, database, **BAD_TARGETS[case](database), target_id=4)
+    try:
+        added, removed = stream.next().target_change, stream.next().target_change
+    finally:
+        stream.close()
+    assert (added.target_change_type, list(added.target_ids)) == (TargetChangeType.ADD, [4])
+    assert (removed.target_change_type, list(removed.target_ids)) == (TargetChangeType.REMOVE, [4])
+    assert removed.cause.code == 3  # INVALID_ARGUMENT
+    assert "odd" in removed.cause.message

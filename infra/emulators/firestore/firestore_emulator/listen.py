@@ -133,7 +133,9 @@ class Listener:
                 at = db.snapshot_time()
                 diffs = changes(db, target, new, micros_to_timestamp(at))
         except RpcError as exc:
+            # As Google's emulator does: the target is added, then removed with the cause.
             cause = pb.Status(code=exc.code.value[0], message=exc.message)
+            yield _target_change(pb.TARGET_ADD, [tid])
             yield _target_change(pb.TARGET_REMOVE, [tid], cause=cause)
             return
         target.docs = new

@@ -46,6 +46,8 @@ locals {
     "assets-pending" = { collection = "assets", field = "create_time" }
     "assets-purge"   = { collection = "assets", field = "purge_time" }
     "jobs-stale"     = { collection = "jobs", field = "update_time" }
+    "exports-stale"  = { collection = "exports", field = "update_time" }
+    "erasures-stale" = { collection = "erasures", field = "update_time" }
   }
 }
 

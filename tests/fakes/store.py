@@ -322,6 +322,10 @@ class FakeExports:
     def get(self, export_id: str, txn: object = None) -> ExportRecord | None:
         return self.s.exports.get(export_id)
 
+    def in_state_before(self, state: str, before: datetime, limit: int) -> list[ExportRecord]:
+        rows = [r for r in self.s.exports.values() if r.state == state and r.update_time < before]
+        return sorted(rows, key=lambda r: r.update_time)[:limit]
+
 
 class FakeErasures:
     def __init__(self, state: _State) -> None:
@@ -332,6 +336,10 @@ class FakeErasures:
 
     def get(self, erasure_id: str, txn: object = None) -> ErasureRecord | None:
         return self.s.erasures.get(erasure_id)
+
+    def in_state_before(self, state: str, before: datetime, limit: int) -> list[ErasureRecord]:
+        rows = [r for r in self.s.erasures.values() if r.state == state and r.update_time < before]
+        return sorted(rows, key=lambda r: r.update_time)[:limit]
 
 
 class FakeOwned:

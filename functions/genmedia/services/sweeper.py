@@ -11,6 +11,12 @@
   with its lease expired (past the queue's whole retry window), is failed and refunded,
   provided it is still unchanged when the transaction runs.
 
+- An erasure RUNNING but not updated for ``sweep_requeue_after_seconds`` gets its current
+  step's task again (its request may have ended before the task was created, and its owner
+  can no longer sign in to ask again); an export still QUEUED or RUNNING after
+  ``sweep_job_after_seconds`` (past its queue's whole retry window) is ended FAILED, so its
+  owner may ask for a new one.
+
 - Objects under ``users/`` older than ``ORPHAN_GRACE`` whose asset has no document, or a
   FAILED one (a generation that died between upload and its cleanup), are deleted. The scan
   covers one page of the bucket per run and remembers where it stopped (``settings/sweeper``),
@@ -28,6 +34,10 @@ from typing import TYPE_CHECKING, Any
 from genmedia import quotas
 from genmedia.bucket import USERS_PREFIX
 from genmedia.logging import get_logger
+from genmedia.services import exports
+from genmedia.services.erasure import step_payload
+from genmedia.services.erasure import task_id as erasure_task_id
+from genmedia.services.exports import ACTIVE_STATES
 from genmedia.services.generate_video import task_id
 from genmedia.services.jobs import finish
 from genmedia.store.records import JobRecord
@@ -40,12 +50,14 @@ ORPHAN_PAGE = 500
 ORPHAN_GRACE = timedelta(hours=24)  # far past any generation or move in progress
 _log = get_logger("genmedia.sweeper")
 STUCK = {"code": "DEADLINE_EXCEEDED", "message": "The job's worker stopped; it was refunded"}
+EXPORT_STUCK = {"code": "DEADLINE_EXCEEDED", "message": "The export's worker stopped"}
 
 
 def sweep(deps: Deps, batch: int = BATCH) -> dict[str, int]:
     counts = {
         "images_refunded": _sweep_pending_images(deps, batch),
         **_sweep_jobs(deps, batch),
+        **_sweep_accounts(deps, batch),
         "orphans_deleted": _sweep_orphans(deps, ORPHAN_PAGE),
     }
     _log.info("sweep done", extra={"json_fields": counts})
@@ -87,6 +99,23 @@ def _sweep_jobs(deps: Deps, batch: int) -> dict[str, int]:
         if job.lease_until is None or job.lease_until < now:
             failed += _fail_stuck(deps, job)
     return {"jobs_failed": failed, "jobs_requeued": requeued}
+
+
+def _sweep_accounts(deps: Deps, batch: int) -> dict[str, int]:
+    s, now, db = deps.settings, deps.clock.now(), deps.database
+    requeued = failed = 0
+    for erasure in db.erasures.in_state_before(
+        "RUNNING", now - timedelta(seconds=s.sweep_requeue_after_seconds), batch
+    ):
+        step = erasure.step
+        requeued += deps.erasure_queue().enqueue(
+            erasure_task_id(erasure.id, step), step_payload(erasure.id, step)
+        )
+    stuck_before = now - timedelta(seconds=s.sweep_job_after_seconds)
+    for state in ACTIVE_STATES:
+        for export in db.exports.in_state_before(state, stuck_before, batch):
+            failed += exports.finish(deps, export.id, "FAILED", error=dict(EXPORT_STUCK))
+    return {"erasures_requeued": requeued, "exports_failed": failed}
 
 
 def _fail_stuck(deps: Deps, job: JobRecord) -> int:

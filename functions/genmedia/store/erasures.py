@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import ErasureRecord
@@ -24,3 +25,15 @@ class ErasureRepository:
     ) -> ErasureRecord | None:
         snap = self.collection.document(erasure_id).get(transaction=txn)
         return ErasureRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def in_state_before(self, state: str, before: datetime, limit: int) -> list[ErasureRecord]:
+        """Up to ``limit`` in ``state`` not updated since ``before``, oldest first (sweeper)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self.collection.where(filter=FieldFilter("state", "==", state))
+            .where(filter=FieldFilter("update_time", "<", before))
+            .order_by("update_time")
+            .limit(limit)
+        )
+        return [ErasureRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]

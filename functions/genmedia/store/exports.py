@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import ExportRecord
@@ -25,3 +26,15 @@ class ExportRepository:
     def get(self, export_id: str, txn: firestore.Transaction | None = None) -> ExportRecord | None:
         snap = self.collection.document(export_id).get(transaction=txn)
         return ExportRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+
+    def in_state_before(self, state: str, before: datetime, limit: int) -> list[ExportRecord]:
+        """Up to ``limit`` in ``state`` not updated since ``before``, oldest first (sweeper)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self.collection.where(filter=FieldFilter("state", "==", state))
+            .where(filter=FieldFilter("update_time", "<", before))
+            .order_by("update_time")
+            .limit(limit)
+        )
+        return [ExportRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]

@@ -15,6 +15,7 @@ from genmedia.services import (
     generate_image,
     generate_video,
     library_trash,
+    sweeper,
     webhooks,
 )
 from genmedia.services.erasure_worker import Delivery
@@ -138,3 +139,25 @@ def test_a_failed_start_is_finished_by_the_retry(fakes: Fakes) -> None:
     fakes.erasures.down = False
     erasure_id = erasure.request_erasure(fakes.deps, ADMIN, "alice")["erasure"]["id"]
     assert list(fakes.erasures.tasks) == [f"{erasure_id}-0"]
+
+
+def test_the_sweeper_restarts_an_erasure_whose_task_was_lost(fakes: Fakes) -> None:
+    fakes.erasures.down = True  # the request dies after the account was disabled
+    with pytest.raises(ConnectionError):
+        erasure.request_erasure(fakes.deps, ALICE, "alice")
+    fakes.erasures.down = False
+    assert sweeper.sweep(fakes.deps)["erasures_requeued"] == 0  # too recent to be stuck
+    fakes.clock.advance(601)
+    assert sweeper.sweep(fakes.deps)["erasures_requeued"] == 1
+    assert sweeper.sweep(fakes.deps)["erasures_requeued"] == 0  # the name dedupes
+    (task_id,) = fakes.erasures.tasks
+    assert erasure_worker.handle(fakes.deps, Delivery(erasure.pseudonym("alice"), 0)) == "done"
+    assert task_id == f"{erasure.pseudonym('alice')}-0"
+
+
+def test_the_sweeper_ends_an_export_stuck_past_its_retries(fakes: Fakes) -> None:
+    stuck = exports.request_export(fakes.deps, ALICE)["export"]["id"]
+    fakes.clock.advance(7201)
+    assert sweeper.sweep(fakes.deps)["exports_failed"] == 1
+    assert fakes.db.state.exports[stuck].state == "FAILED"
+    assert exports.request_export(fakes.deps, ALICE)["export"]["id"] != stuck

@@ -92,7 +92,7 @@ def _serialize(msg: pb.Message) -> bytes:
 def _unimplemented(method: str) -> grpc.RpcMethodHandler:
     message = (
         f"{SERVICE}/{method} is not supported by this emulator ({UNIMPLEMENTED[method]} "
-        "are not implemented); use get/query polling instead."
+        "are not implemented); use the unary methods (Commit, RunQuery) instead."
     )
 
     def handle(request: object, context: Context) -> NoReturn:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from genmedia.media.processing import ImageProcessor
     from genmedia.media.video import VideoProvider
     from genmedia.moderation import Checker
+    from genmedia.revocation import RevocationCache
     from genmedia.task_auth import TaskTokenVerifier
     from genmedia.task_queue import TaskQueue
     from genmedia.url_issuer import UrlIssuer
@@ -301,6 +302,17 @@ class Deps:
             return HttpUrlIssuer(self.settings.public_base_url)
 
         return self._once("url_issuer", make)
+
+    def revocations(self) -> RevocationCache:
+        def make() -> RevocationCache:
+            from genmedia.revocation import RevocationCache, fetch
+
+            ttl = self.settings.revocation_cache_seconds
+            return RevocationCache(
+                lambda uid: fetch(self.firebase_app(), uid), ttl, self.clock.monotonic
+            )
+
+        return self._once("revocations", make)
 
     def user_directory(self) -> UserDirectory:
         def make() -> UserDirectory:

@@ -86,6 +86,7 @@ class Settings:
     local_signing_key_file: str | None = None
     moderation_denylist: tuple[str, ...] = DEFAULT_DENYLIST
     idempotency_ttl_hours: int = 24
+    revocation_cache_seconds: float = 30.0  # reads only; see genmedia/revocation.py
     purge_retention_days: int = 30
     processing_concurrency: int = 2
     tasks_location: str = "us-central1"
@@ -321,6 +322,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         local_signing_key_file=r.opt("GENMEDIA_LOCAL_SIGNING_KEY_FILE"),
         moderation_denylist=_denylist(r),
         idempotency_ttl_hours=r.number("GENMEDIA_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 30),
+        revocation_cache_seconds=r.number("GENMEDIA_REVOCATION_CACHE_SECONDS", 30.0, 0.0, 300.0),
         purge_retention_days=r.number("GENMEDIA_PURGE_RETENTION_DAYS", 30, 1, 3650),
         processing_concurrency=r.number("GENMEDIA_PROCESSING_CONCURRENCY", 2, 1, 64),
         tasks_location=r.text("GENMEDIA_TASKS_LOCATION", "us-central1", _LOCATION_RE),

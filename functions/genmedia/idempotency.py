@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from genmedia.clock import Clock
@@ -87,28 +87,39 @@ class IdempotencyGuard:
         return response, False
 
     def _claim(self, doc_id: str, uid: str, fp: str) -> StoredResponse | None:
-        """Claim the key (None) or return the stored response to replay."""
+        """Claim the key (None) or return the stored response to replay.
+
+        Read first: a replay (the common retry) costs one read; a new key costs a read and a
+        create-only write, and a create that loses a race is read again.
+        """
         now = self._clock.now()
         record = IdempotencyRecord(
             uid, fp, "IN_PROGRESS", now, lease_expire_time=now + LEASE, expire_time=now + self._ttl
         )
-        if self._records.create(doc_id, record):
+        for _ in range(2):
+            found = self._records.get(doc_id)
+            if found is None:
+                if self._records.create(doc_id, record):
+                    return None
+                continue  # claimed by a concurrent request just now: look at its record
+            stored = self._existing(found[0], fp, now)
+            if stored is not None:
+                return stored
+            # Expired, or its owner died mid-request: take it over, unless someone else just did.
+            if self._records.replace(doc_id, record, found[1]):
+                return None
+            break
+        raise _in_progress()
+
+    @staticmethod
+    def _existing(current: IdempotencyRecord, fp: str, now: datetime) -> StoredResponse | None:
+        """The response to replay from a live record; None when the record may be taken over."""
+        if current.expire_time <= now:
             return None
-        found = self._records.get(doc_id)
-        current = found[0] if found and found[0].expire_time > now else None
-        if current is not None:
-            if current.fingerprint != fp:
-                raise IdempotencyKeyReused(f"This {HEADER} was used with a different request")
-            if current.state == "COMPLETED":
-                return StoredResponse(int(current.status or 200), current.body, current.headers)
-            if current.lease_expire_time > now:
-                raise _in_progress()
-        # Expired, or its owner died mid-request: take it over, unless someone else just did.
-        taken = (
-            self._records.replace(doc_id, record, found[1])
-            if found
-            else self._records.create(doc_id, record)
-        )
-        if not taken:
+        if current.fingerprint != fp:
+            raise IdempotencyKeyReused(f"This {HEADER} was used with a different request")
+        if current.state == "COMPLETED":
+            return StoredResponse(int(current.status or 200), current.body, current.headers)
+        if current.lease_expire_time > now:
             raise _in_progress()
         return None

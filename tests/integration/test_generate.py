@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +136,22 @@ def test_revoked_tokens_are_refused(
     auth_emulator.revoke_tokens(user.uid)
     assert_problem(gateway.post(PATH, token=old, json={"prompt": "x"}), 401, "UNAUTHENTICATED")
     assert gateway.post(PATH, user=user, json={"prompt": "x"}).status_code == 200  # a new sign-in
+
+
+def test_reads_honour_a_revocation_within_the_cache_window_and_spending_at_once(
+    gateway: Gateway, make_user: Callable[..., User], auth_emulator: AuthEmulator
+) -> None:
+    # The test stack caches a user's revocation state for reads for 2 s (README: Security).
+    user = make_user()
+    old = forged_token(gateway_project(auth_emulator), user.uid, issued_ago=120)
+    assert gateway.get("/v1/assets", token=old).status_code == 200  # cached now
+    auth_emulator.revoke_tokens(user.uid)
+    assert_problem(gateway.post(PATH, token=old, json={"prompt": "x"}), 401, "UNAUTHENTICATED")
+    deadline = time.monotonic() + 10
+    while (resp := gateway.get("/v1/assets", token=old)).status_code == 200:
+        assert time.monotonic() < deadline, "a revoked token still reads past the window"
+        time.sleep(0.2)
+    assert_problem(resp, 401, "UNAUTHENTICATED")
 
 
 def gateway_project(auth: AuthEmulator) -> str:

@@ -28,7 +28,11 @@ def _guard() -> IdempotencyGuard:
 
 def function_router(name: str, *, authenticated: bool = True) -> Router:
     """The router of function ``name``: settings, Firebase auth and idempotency from ``deps()``."""
-    authenticator = FirebaseAuthenticator(lambda: deps().firebase_app()) if authenticated else None
+    authenticator = (
+        FirebaseAuthenticator(lambda: deps().firebase_app(), lambda: deps().revocations())
+        if authenticated
+        else None
+    )
     return Router(name, settings=_settings, authenticator=authenticator, idempotency=_guard)
 
 

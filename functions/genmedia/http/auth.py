@@ -1,7 +1,9 @@
 """Firebase ID tokens from ``Authorization: Bearer``, verified into a ``Principal``.
 
-Tokens are verified by firebase-admin with ``check_revoked=True``, which also rejects disabled
-accounts. Roles are in ``genmedia.principal``.
+Tokens are verified by firebase-admin. Requests that spend or change something check
+revocation and disabled accounts with Identity Toolkit every time (``check_revoked=True``);
+reads (GET, HEAD) check them through the instance's ``RevocationCache`` (genmedia.revocation,
+where the trade-off is explained). Roles are in ``genmedia.principal``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from genmedia.principal import Principal, role_of
 
 if TYPE_CHECKING:
     import firebase_admin
+
+    from genmedia.revocation import RevocationCache
 
 CLOCK_SKEW_SECONDS = 10
 MAX_TOKEN_LENGTH = 8192
@@ -58,13 +62,13 @@ def _check_shape(claims: dict[str, Any]) -> None:
         raise Unauthenticated("The ID token is invalid")
 
 
-def verify(token: str, app: firebase_admin.App) -> dict[str, Any]:
-    from firebase_admin import auth
+def verify(token: str, app: firebase_admin.App, *, check_revoked: bool = True) -> dict[str, Any]:
+    from firebase_admin import auth, exceptions
 
     _check_shape(_payload(token))
     try:
         claims: dict[str, Any] = auth.verify_id_token(
-            token, app=app, check_revoked=True, clock_skew_seconds=CLOCK_SKEW_SECONDS
+            token, app=app, check_revoked=check_revoked, clock_skew_seconds=CLOCK_SKEW_SECONDS
         )
     except auth.ExpiredIdTokenError as exc:
         raise Unauthenticated("The ID token has expired") from exc
@@ -79,6 +83,9 @@ def verify(token: str, app: firebase_admin.App) -> dict[str, Any]:
     except (TypeError, KeyError, AttributeError) as exc:
         # A claim set the library did not expect; never a 500 for the client's token.
         raise Unauthenticated("The ID token is invalid") from exc
+    except exceptions.FirebaseError as exc:
+        # Identity Toolkit unreachable for the revocation check: an outage, not a sign-out.
+        raise Unavailable("Token verification is unavailable", retry_after=1) from exc
     _check_lifetime(claims)
     return claims
 
@@ -93,15 +100,26 @@ def _check_lifetime(claims: dict[str, Any]) -> None:
         raise Unauthenticated("The ID token is invalid")
 
 
+READ_METHODS = ("GET", "HEAD")
+
+
 class FirebaseAuthenticator:
     """The router's authenticator: the request's Bearer token, verified, as a Principal."""
 
-    def __init__(self, app: Callable[[], firebase_admin.App]) -> None:
+    def __init__(
+        self,
+        app: Callable[[], firebase_admin.App],
+        revocations: Callable[[], RevocationCache] | None = None,
+    ) -> None:
         self._app = app
+        self._revocations = revocations
 
     def __call__(self, req: Request) -> Principal:
         token = _bearer(req)
-        claims = verify(token, self._app())
+        cached = self._revocations is not None and req.method in READ_METHODS
+        claims = verify(token, self._app(), check_revoked=not cached)
+        if cached and self._revocations is not None:
+            self._revocations().check(str(claims["uid"]), float(claims["iat"]))
         return Principal(str(claims["uid"]), role_of(claims), claims.get("email"), token)
 
 

@@ -155,3 +155,27 @@ def test_expired_records_run_again() -> None:
     g.run()
     g.clock.advance(3601)
     assert g.run()[1] is False and g.runs == 2
+
+
+class CountingRecords:
+    """The fake idempotency repository, counting the calls that would be Firestore RPCs."""
+
+    def __init__(self) -> None:
+        self.inner = InMemoryDatabase().idempotency
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self.inner, name)
+
+
+def test_a_replay_costs_one_read_and_a_new_key_a_read_and_a_create() -> None:
+    records = CountingRecords()
+    guard = IdempotencyGuard(records, FakeClock(), timedelta(hours=1))  # type: ignore[arg-type]
+    work = lambda: StoredResponse(200, '{"ok":true}', {})  # noqa: E731
+    guard.run("u", "key-1", "fp", work)
+    assert records.calls == ["get", "create", "complete"]
+    records.calls.clear()
+    response, replayed = guard.run("u", "key-1", "fp", work)
+    assert replayed and response.body == '{"ok":true}'
+    assert records.calls == ["get"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from genmedia.store import stale
 from genmedia.store.records import AssetRecord
 
 if TYPE_CHECKING:
@@ -77,15 +78,8 @@ class AssetRepository:
     ) -> list[AssetRecord]:
         """Up to ``limit`` assets in ``state`` whose ``field`` (a time) is before ``before``,
         oldest first: the sweeper's stale PENDING generations, the purge's due deletions."""
-        from google.cloud.firestore_v1.base_query import FieldFilter
-
-        query = (
-            self.collection.where(filter=FieldFilter("state", "==", state))
-            .where(filter=FieldFilter(field, "<", before))
-            .order_by(field)
-            .limit(limit)
-        )
-        return [AssetRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+        rows = stale.in_state_before(self.collection, state, field, before, limit)
+        return [AssetRecord.from_doc(i, d) for i, d in rows]
 
     def delete(self, txn: firestore.Transaction, asset_id: str) -> None:
         txn.delete(self._ref(asset_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from genmedia.store import stale
 from genmedia.store.records import ExportRecord
 
 if TYPE_CHECKING:
@@ -29,12 +30,5 @@ class ExportRepository:
 
     def in_state_before(self, state: str, before: datetime, limit: int) -> list[ExportRecord]:
         """Up to ``limit`` in ``state`` not updated since ``before``, oldest first (sweeper)."""
-        from google.cloud.firestore_v1.base_query import FieldFilter
-
-        query = (
-            self.collection.where(filter=FieldFilter("state", "==", state))
-            .where(filter=FieldFilter("update_time", "<", before))
-            .order_by("update_time")
-            .limit(limit)
-        )
-        return [ExportRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+        rows = stale.in_state_before(self.collection, state, "update_time", before, limit)
+        return [ExportRecord.from_doc(i, d) for i, d in rows]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from genmedia.store import stale
 from genmedia.store.records import JobRecord
 
 if TYPE_CHECKING:
@@ -41,15 +42,8 @@ class JobRepository:
 
     def in_state_before(self, state: str, before: datetime, limit: int) -> list[JobRecord]:
         """Up to ``limit`` jobs in ``state`` not updated since ``before``, oldest first."""
-        from google.cloud.firestore_v1.base_query import FieldFilter
-
-        query = (
-            self.collection.where(filter=FieldFilter("state", "==", state))
-            .where(filter=FieldFilter("update_time", "<", before))
-            .order_by("update_time")
-            .limit(limit)
-        )
-        return [JobRecord.from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+        rows = stale.in_state_before(self.collection, state, "update_time", before, limit)
+        return [JobRecord.from_doc(i, d) for i, d in rows]
 
     def list_page(
         self, spec: JobQuery, limit: int, after: tuple[datetime, str] | None

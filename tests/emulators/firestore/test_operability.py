@@ -23,6 +23,7 @@ import grpc
 import pytest
 from google.api_core import exceptions
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.services.firestore import FirestoreClient
 from google.cloud.firestore_v1.services.firestore.transports import FirestoreGrpcTransport
 from google.cloud.firestore_v1.types import firestore as firestore_types
@@ -112,6 +113,33 @@ def test_data_dir_persists_across_restart(
     assert _client(monkeypatch, second, database="second").document("x/y").get().get("v") == 2
     client.document("persist/doc").update({"v": 5})
     assert client.document("persist/doc").get().update_time > before.update_time
+
+
+def test_equality_queries_after_restart_and_reset(
+    emulator_launcher: Launcher, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The `==` indexes are rebuilt from the loaded state and start empty after a reset."""
+    data_dir = str(tmp_path / "state")
+    first = emulator_launcher("--data-dir", data_dir)
+    owned = lambda c: sorted(  # noqa: E731
+        d.id for d in c.collection("a").where(filter=FieldFilter("o", "==", "me")).stream()
+    )
+    client = _client(monkeypatch, first)
+    for i in range(3):
+        client.document(f"a/{i}").set({"o": "me"})
+    assert owned(client) == ["0", "1", "2"]  # builds the index
+    client.document("a/1").update({"o": "you"})
+    first.proc.send_signal(signal.SIGTERM)
+    assert first.proc.wait(10) == 0
+
+    second = emulator_launcher("--data-dir", data_dir)
+    client = _client(monkeypatch, second)
+    assert owned(client) == ["0", "2"]
+    status, _ = _http("DELETE", second, "/emulator/v1/projects/ops/databases/(default)/documents")
+    assert status == 200
+    assert owned(client) == []
+    client.document("a/9").set({"o": "me"})
+    assert owned(client) == ["9"]
 
 
 @pytest.mark.parametrize("which", ["grpc", "http"])

@@ -1,12 +1,12 @@
 """Evaluating a StructuredQuery: scope, filters, ordering, cursors, offset/limit, projection."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 from . import pb
 from .errors import invalid
 from .filters import compile_filter, filter_fields, inequality_fields
 from .nearest import check_find_nearest, nearest
-from .paths import NAME_FIELD, FieldPath, parse_field_path
+from .paths import NAME_FIELD, FieldPath, collection_of, parse_field_path
 from .store import Database
 from .transforms import set_field
 from .values import Key, compare, doc_field, get_field, value_key
@@ -54,17 +54,53 @@ def candidates(
     if len(sq.from_) != 1:
         raise invalid("A query must select exactly one collection.")
     selector = sq.from_[0]
+    cid = selector.collection_id
     names: Iterable[str]
     if selector.all_descendants:
-        if not selector.collection_id:
+        if not cid:
             _check_kindless(sq)
-        names = db.group_names(parent, selector.collection_id)
-    elif selector.collection_id:
-        names = db.collection_names(f"{parent}/{selector.collection_id}")
+        names = db.group_names(parent, cid)
+        prefix = parent + "/"
+        indexed = _indexed(db, sq, cid, at, len(db.by_group.get(cid, ())))
+        if indexed is not None:
+            names = [n for n in indexed if n.startswith(prefix)]
+    elif cid:
+        collection = f"{parent}/{cid}"
+        names = db.collection_names(collection)
+        indexed = _indexed(db, sq, cid, at, len(db.by_collection.get(collection, ())))
+        if indexed is not None:
+            names = [n for n in indexed if collection_of(n) == collection]
     else:
         raise invalid("A collection query needs a collection id.")
     docs = (db.read(n, at) for n in names)
     return [d for d in docs if d is not None]
+
+
+def _indexed(
+    db: Database, sq: pb.StructuredQuery, cid: str, at: int | None, scan: int
+) -> Set[str] | None:
+    """The smallest equality index match among the query's `==` filters, if it is smaller
+    than the `scan` of its scope; None: scan. Only the latest state is indexed."""
+    if at is not None or not cid or not sq.HasField("where"):
+        return None
+    best: Set[str] | None = None
+    for path, key in equalities(sq.where):
+        names = db.equal_names(cid, path, key)
+        if best is None or len(names) < len(best):
+            best = names
+    return best if best is not None and len(best) < scan else None
+
+
+def equalities(f: pb.StructuredQuery.Filter) -> list[tuple[FieldPath, Key]]:
+    """(field, value key) of the `==` field filters every match must satisfy (ANDed)."""
+    kind = f.WhichOneof("filter_type")
+    if kind == "composite_filter" and f.composite_filter.op == pb.OP_AND:
+        return [e for x in f.composite_filter.filters for e in equalities(x)]
+    if kind == "field_filter" and f.field_filter.op == pb.OP_EQ:
+        path = parse_field_path(f.field_filter.field.field_path)
+        if path != NAME_FIELD:
+            return [(path, value_key(f.field_filter.value))]
+    return []
 
 
 def _check_kindless(sq: pb.StructuredQuery) -> None:

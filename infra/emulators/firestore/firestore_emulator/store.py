@@ -9,12 +9,14 @@ import bisect
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from typing import TYPE_CHECKING
 
 from . import pb
+from .eqindex import EqualityIndexes
 from .locks import LockTable
-from .paths import collection_id_of, collection_of, documents_root
+from .paths import FieldPath, collection_id_of, collection_of, documents_root
+from .values import Key
 
 if TYPE_CHECKING:
     from .transactions import Txn
@@ -41,6 +43,7 @@ class Database:
         self.versions: dict[str, list[Version]] = {}
         self.by_collection: dict[str, set[str]] = {}
         self.by_group: dict[str, set[str]] = {}
+        self.equality = EqualityIndexes()
         self.txns: dict[bytes, Txn] = {}
         self.last_commit = 0
         self.dirty = True  # a fresh (or reset) database must reach the data dir too
@@ -74,6 +77,12 @@ class Database:
         source = self.by_group.get(collection_id, ()) if collection_id else self.versions
         return (n for n in source if n.startswith(prefix))
 
+    def equal_names(self, collection_id: str, path: FieldPath, key: Key) -> Set[str]:
+        """Current documents of the collection group whose field `path` equals `key`."""
+        return self.equality.names(
+            (collection_id, path), key, lambda: self.by_group.get(collection_id, ()), self.read
+        )
+
     def existing_names_under(self, prefix: str) -> Iterator[str]:
         return (n for n, vs in self.versions.items() if n.startswith(prefix) and vs[-1][1])
 
@@ -91,6 +100,7 @@ class Database:
                 self.by_collection.setdefault(collection_of(name), set()).add(name)
                 self.by_group.setdefault(collection_id_of(name), set()).add(name)
             versions.append((commit_time, doc))
+            self.equality.update(collection_id_of(name), name, doc)
             self._prune(name, versions, cutoff)
         self.dirty = True
         if self.watchers:

@@ -15,7 +15,7 @@ _SortKey = TypeVar("_SortKey", Key, str)
 
 
 def _existing_under(db: Database, prefix: str, at: int | None) -> Iterator[str]:
-    return (n for n in db.versions if n.startswith(prefix) and db.read(n, at) is not None)
+    return (n for n in db.names_under(prefix) if db.read(n, at) is not None)
 
 
 def list_documents(db: Database, req: pb.ListDocumentsRequest) -> pb.ListDocumentsResponse:

@@ -9,7 +9,7 @@ import bisect
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Set
+from collections.abc import Callable, Iterable, Set
 from typing import TYPE_CHECKING
 
 from . import pb
@@ -43,6 +43,7 @@ class Database:
         self.versions: dict[str, list[Version]] = {}
         self.by_collection: dict[str, set[str]] = {}
         self.by_group: dict[str, set[str]] = {}
+        self.ordered: list[str] = []  # every name in versions, sorted: a parent's descendants
         self.equality = EqualityIndexes()
         self.txns: dict[bytes, Txn] = {}
         self.last_commit = 0
@@ -72,10 +73,22 @@ class Database:
     def collection_names(self, collection: str) -> Iterable[str]:
         return self.by_collection.get(collection, ())
 
-    def group_names(self, parent: str, collection_id: str) -> Iterator[str]:
+    def group_names(self, parent: str, collection_id: str) -> Iterable[str]:
+        """Names of the collection group (every document with no id) under `parent`."""
         prefix = parent + "/"
-        source = self.by_group.get(collection_id, ()) if collection_id else self.versions
-        return (n for n in source if n.startswith(prefix))
+        lo, hi = self._range(prefix)
+        if not collection_id:
+            return self.ordered[lo:hi]
+        group = self.by_group.get(collection_id, ())
+        if len(group) <= hi - lo:
+            return group if parent == self.root else [n for n in group if n.startswith(prefix)]
+        return [n for n in self.ordered[lo:hi] if collection_id_of(n) == collection_id]
+
+    def _range(self, prefix: str) -> tuple[int, int]:
+        """The slice of `ordered` whose names start with `prefix` (which ends with "/")."""
+        lo = bisect.bisect_left(self.ordered, prefix)
+        # "0" follows "/": the first name past every one that starts with `prefix`.
+        return lo, bisect.bisect_left(self.ordered, prefix[:-1] + "0", lo)
 
     def equal_names(self, collection_id: str, path: FieldPath, key: Key) -> Set[str]:
         """Current documents of the collection group whose field `path` equals `key`."""
@@ -83,8 +96,10 @@ class Database:
             (collection_id, path), key, lambda: self.by_group.get(collection_id, ()), self.read
         )
 
-    def existing_names_under(self, prefix: str) -> Iterator[str]:
-        return (n for n, vs in self.versions.items() if n.startswith(prefix) and vs[-1][1])
+    def names_under(self, prefix: str) -> list[str]:
+        """Every name (of a document or a deleted one still versioned) below `prefix`/."""
+        lo, hi = self._range(prefix)
+        return self.ordered[lo:hi]
 
     # -- writes --------------------------------------------------------------------------
     def next_commit_time(self) -> int:
@@ -99,6 +114,7 @@ class Database:
                 versions = self.versions[name] = []
                 self.by_collection.setdefault(collection_of(name), set()).add(name)
                 self.by_group.setdefault(collection_id_of(name), set()).add(name)
+                bisect.insort(self.ordered, name)
             versions.append((commit_time, doc))
             self.equality.update(collection_id_of(name), name, doc)
             self._prune(name, versions, cutoff)
@@ -137,6 +153,7 @@ class Database:
             del self.versions[name]
             self.by_collection[collection_of(name)].discard(name)
             self.by_group[collection_id_of(name)].discard(name)
+            del self.ordered[bisect.bisect_left(self.ordered, name)]
 
 
 class Store:

@@ -15,9 +15,11 @@ operation (the JVM compiles its hot paths):
   * collection query: `assets` holding many users' documents, one user's page
     (owner_uid == u, order by create_time desc, limit 20), as the library does,
   * collection-group query: `items` under every user, owner_uid == u order by n limit 20.
-Ops/s and client-side latency percentiles; `ours/google` is the ratio of ops/s (>= 1: ours
-is at least as fast). Client and server share the machine's cores. Nothing is asserted about
-times; only errors (failed operations, lost updates) make the run exit 1.
+Ops/s, client-side latency percentiles and the emulator's CPU per operation (from /proc,
+which moves less with other load on the machine than latency does); `ours/google` is the
+ratio of ops/s (>= 1: ours is at least as fast). Client and server share the machine's
+cores. Nothing is asserted about times; only errors (failed operations, lost updates) make
+the run exit 1.
 """
 
 from __future__ import annotations
@@ -40,7 +42,15 @@ from types import ModuleType
 from typing import Any
 
 import grpc
-from _common import free_port, percentile, print_context, print_load, print_table
+from _common import (
+    cpu_seconds,
+    free_port,
+    group_pids,
+    percentile,
+    print_context,
+    print_load,
+    print_table,
+)
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.services.firestore import FirestoreClient
@@ -58,10 +68,15 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    server_cpu: float = 0.0  # seconds of CPU the emulator's processes used meanwhile
 
     @property
     def rate(self) -> float:
         return self.ops / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        return self.server_cpu / self.ops * 1e6 if self.ops else 0.0
 
     def ms(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
@@ -77,35 +92,36 @@ def _conformance() -> ModuleType:
 
 
 @contextlib.contextmanager
-def ours() -> Iterator[str]:
+def ours() -> Iterator[tuple[str, int]]:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(EMULATOR_PATH), PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "firestore_emulator", "--port", str(port)]
     cmd += ["--http-port", str(free_port())]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
     assert proc.stdout is not None
     try:
         line = proc.stdout.readline()
         if "ready" not in line:
             raise SystemExit(f"emulator did not start: {line!r}")
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
 
 
 @contextlib.contextmanager
-def official(conformance: ModuleType) -> Iterator[str]:
+def official(conformance: ModuleType) -> Iterator[tuple[str, int]]:
     with tempfile.TemporaryDirectory(prefix="bench-official-") as tmp:
         proc, host = conformance.start_official(Path(tmp) / "emulator.log")
         try:
-            yield host
+            yield host, proc.pid  # its own session: the launcher script and the JVM
         finally:
             conformance.stop_official(proc)
 
 
-def run_for(name: str, threads: int, seconds: float, op: Op) -> Result:
-    """Run `op` in a loop on `threads` threads for `seconds`; collect per-op latencies."""
+def run_for(name: str, threads: int, seconds: float, op: Op, pgid: int = 0) -> Result:
+    """Run `op` in a loop on `threads` threads for `seconds`; collect per-op latencies
+    and the CPU time of process group `pgid` (the emulator) meanwhile."""
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
     stop = threading.Event()
@@ -126,6 +142,7 @@ def run_for(name: str, threads: int, seconds: float, op: Op) -> Result:
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
     for t in pool:
         t.start()
+    cpu = cpu_seconds(group_pids(pgid)) if pgid else 0.0
     barrier.wait()
     began = time.perf_counter()
     time.sleep(seconds)
@@ -133,8 +150,9 @@ def run_for(name: str, threads: int, seconds: float, op: Op) -> Result:
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - began
+    cpu = cpu_seconds(group_pids(pgid)) - cpu if pgid else 0.0
     flat = [x for per in latencies for x in per]
-    return Result(name, len(flat), elapsed, flat, sum(errors))
+    return Result(name, len(flat), elapsed, flat, sum(errors), cpu)
 
 
 def write_all(client: firestore.Client, docs: list[tuple[Any, dict[str, Any]]]) -> None:
@@ -197,7 +215,7 @@ def workload(client: firestore.Client, args: argparse.Namespace, host: str) -> d
     }
 
 
-def transactions(client: firestore.Client, args: argparse.Namespace) -> Result:
+def transactions(client: firestore.Client, args: argparse.Namespace, pgid: int) -> Result:
     refs = seed(client, client.collection(f"bench-txn-{uuid.uuid4().hex}"), args.docs)
 
     @firestore.transactional
@@ -210,7 +228,7 @@ def transactions(client: firestore.Client, args: argparse.Namespace) -> Result:
 
     run_for("warm-up", args.txn_threads, args.warmup, op)
     before = sum(ref.get().get("n") for ref in refs)
-    result = run_for("transactional commit", args.txn_threads, args.duration, op)
+    result = run_for("transactional commit", args.txn_threads, args.duration, op, pgid)
     total = sum(ref.get().get("n") for ref in refs) - before
     if total != result.ops:
         print(f"lost updates: {result.ops} commits but counters grew by {total}")
@@ -218,21 +236,22 @@ def transactions(client: firestore.Client, args: argparse.Namespace) -> Result:
     return result
 
 
-def measure(host: str, args: argparse.Namespace) -> list[Result]:
+def measure(emulator: tuple[str, int], args: argparse.Namespace) -> list[Result]:
+    host, pgid = emulator
     os.environ["FIRESTORE_EMULATOR_HOST"] = host
     client = firestore.Client(project=f"bench-{uuid.uuid4().hex[:8]}")
     results = []
     for name, op in workload(client, args, host).items():
         run_for("warm-up", args.threads, args.warmup, op)
-        results.append(run_for(name, args.threads, args.duration, op))
-    return [*results, transactions(client, args)]
+        results.append(run_for(name, args.threads, args.duration, op, pgid))
+    return [*results, transactions(client, args, pgid)]
 
 
 def report(columns: dict[str, list[Result]]) -> None:
     labels = list(columns)
     headers = ["operation"]
     for label in labels:
-        headers += [f"{label} ops/s", "p50 ms", "p95 ms", "p99 ms", "err"]
+        headers += [f"{label} ops/s", "p50 ms", "p95 ms", "p99 ms", "CPU us", "err"]
     if len(labels) == 2:
         headers.append(f"{labels[0]}/{labels[1]}")
     rows: list[list[object] | None] = []
@@ -241,7 +260,7 @@ def report(columns: dict[str, list[Result]]) -> None:
         for label in labels:
             r = columns[label][i]
             row += [f"{r.rate:.0f}", f"{r.ms(50):.2f}", f"{r.ms(95):.2f}", f"{r.ms(99):.2f}"]
-            row.append(r.errors)
+            row += [f"{r.cpu_us:.0f}", r.errors]
         if len(labels) == 2:
             row.append(f"x{first.rate / columns[labels[1]][i].rate:.2f}")
         rows.append(row)
@@ -264,18 +283,19 @@ def main() -> int:
     conformance = _conformance()
     columns: dict[str, list[Result]] = {}
     if args.only != "google":
-        with ours() as host:
-            columns["ours"] = measure(host, args)
+        with ours() as emulator:
+            columns["ours"] = measure(emulator, args)
     if args.only != "ours" and conformance.official_available():
-        with official(conformance) as host:
-            columns["google"] = measure(host, args)
+        with official(conformance) as emulator:
+            columns["google"] = measure(emulator, args)
     elif args.only != "ours":
         print(f"Google's emulator not measured ({conformance.OFFICIAL} or java is missing)")
     print(
         f"{args.duration:g} s per measurement after {args.warmup:g} s warm-up, "
         f"{args.threads} client threads ({args.txn_threads} for transactions); "
         f"{args.docs} documents for gets/commits; {args.users} owners x {args.per_user} "
-        "assets (and items) for the queries, page of 20; latencies client-side"
+        "assets (and items) for the queries, page of 20; latencies client-side; "
+        "CPU us = the emulator's CPU time per operation (its processes, from /proc)"
     )
     report(columns)
     print_load()

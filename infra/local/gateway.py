@@ -7,7 +7,8 @@ Every request gets an answer: what the gateway refuses itself (no route, an unkn
 malformed request line, header block or body, a body too large) is a problem+json shaped like
 the functions' own, with their security headers, and the connection is closed after a
 malformed request. ``X-Request-ID`` is kept only when it is a safe token (the functions' rule);
-otherwise a fresh one is generated and forwarded.
+otherwise a fresh one is generated and forwarded. Upstream connections are kept alive and
+reused while fresh (``UpstreamPool``), as the load balancer does, and never used to resend.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -60,6 +62,42 @@ HOP_BY_HOP = {
 }
 
 
+# Upstream keep-alive: gunicorn closes an idle connection after 2 s (its keepalive), so a
+# pooled connection is reused only within 1 s of its last answer. Then the server cannot have
+# closed it for idleness, and a failure on it is a real failure, never resent (a resent POST
+# could run a generation twice).
+IDLE_REUSE_S = 1.0
+POOL_SIZE = 32  # idle connections kept per function
+
+
+class UpstreamPool:
+    def __init__(self, upstreams: dict[str, str]) -> None:
+        self.targets = {name: urlsplit(url) for name, url in upstreams.items()}
+        self._idle: dict[str, list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, function: str) -> http.client.HTTPConnection:
+        now = time.monotonic()
+        with self._lock:
+            idle = self._idle.setdefault(function, [])
+            while idle:
+                since, conn = idle.pop()
+                if now - since < IDLE_REUSE_S:
+                    return conn
+                conn.close()
+        target = self.targets[function]
+        assert target.hostname is not None  # upstreams are the stack's own http://host:port URLs
+        return http.client.HTTPConnection(target.hostname, target.port, timeout=600)
+
+    def give_back(self, function: str, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(function, [])
+            if len(idle) < POOL_SIZE:
+                idle.append((time.monotonic(), conn))
+                return
+        conn.close()
+
+
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of clients
@@ -67,7 +105,8 @@ class Gateway(ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], table: RoutingTable, upstreams: dict[str, str]):
         super().__init__(addr, _Handler)
         self.table = table
-        self.upstreams = {name: urlsplit(url) for name, url in upstreams.items()}
+        self.pool = UpstreamPool(upstreams)
+        self.upstreams = self.pool.targets
 
 
 def _phrase(status: int) -> str:
@@ -127,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if body is None:
             return
-        conn = self._connection(function)
+        conn, reusable = self.server.pool.take(function), False
         try:
             try:
                 resp = self._forward(conn, body)
@@ -135,12 +174,16 @@ class _Handler(BaseHTTPRequestHandler):
                 # An event stream is passed on as it arrives, as the load balancer does;
                 # anything else is read whole and sent with its length.
                 payload = None if streaming else resp.read()
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 self._problem(503, f"{function} is not answering", {"Retry-After": "1"})
                 return
+            reusable = payload is not None and not resp.will_close
             self._relay(resp, payload)
         finally:
-            conn.close()
+            if reusable:
+                self.server.pool.give_back(function, conn)
+            else:
+                conn.close()
 
     def _relay(self, resp: http.client.HTTPResponse, payload: bytes | None) -> None:
         """Send the upstream's answer: ``payload``, or the stream as it arrives (None)."""
@@ -208,13 +251,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _too_large(self) -> None:
         self.close_connection = True
         self._problem(413, "Body exceeds the front door limit")
-
-    def _connection(self, function: str) -> http.client.HTTPConnection:
-        # A fresh upstream connection per request: reusing keep-alive connections would need a
-        # resend after an idle close, and resending a POST could run a generation twice.
-        target = self.server.upstreams[function]
-        assert target.hostname is not None  # upstreams are the stack's own http://host:port URLs
-        return http.client.HTTPConnection(target.hostname, target.port, timeout=600)
 
     def _forward(self, conn: http.client.HTTPConnection, body: bytes) -> http.client.HTTPResponse:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}

@@ -48,7 +48,7 @@ TEST_FUNCTION_ENV = {
     # Every purge run does one small batch and continues itself (services/purge.py).
     "GENMEDIA_PURGE_BATCH_SIZE": "2",
     "GENMEDIA_PURGE_BUDGET_SECONDS": "0",
-    # Reads trust a user's revocation state for 2 s, so tests see it expire (genmedia/revocation.py).
+    # Reads trust a revocation state for 2 s, so tests see it expire (genmedia/revocation.py).
     "GENMEDIA_REVOCATION_CACHE_SECONDS": "2",
 }
 

@@ -88,7 +88,8 @@ def _block(
     cpu = cpu_seconds(pids) - cpu_before
     done = len(latencies)
     return [
-        ms(percentile(latencies, 50)), ms(percentile(latencies, 95)), f"{done / wall:.0f}",
+        ms(percentile(latencies, 50) * 1000), ms(percentile(latencies, 95) * 1000),
+        f"{done / wall:.0f}",
         f"{cpu / done * 1000:.2f}", len(errors),
     ]  # fmt: skip
 

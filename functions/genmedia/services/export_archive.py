@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import posixpath
 import shutil
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -64,9 +65,16 @@ def _pages(deps: Deps, collection: str, uid: str) -> Iterator[tuple[str, dict[st
         after = page[-1][0]
 
 
+def _entry(name: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
+    """An entry dated now (a bare name written through ``open`` would be dated 1980)."""
+    info = zipfile.ZipInfo(name, time.gmtime()[:6])
+    info.compress_type = compress_type
+    return info
+
+
 def _json_array(zf: zipfile.ZipFile, name: str, items: Iterator[dict[str, Any]]) -> int:
     count = 0
-    with zf.open(name, "w") as out:
+    with zf.open(_entry(name), "w") as out:
         out.write(b"[")
         for item in items:
             out.write((b",\n" if count else b"\n") + _dump(item))
@@ -80,8 +88,8 @@ def _copy_media(deps: Deps, zf: zipfile.ZipFile, assets: list[AssetRecord]) -> i
     for asset in assets:
         for variant, obj in sorted(asset.objects.items()):
             ext = posixpath.splitext(obj.path)[1]
-            info = zipfile.ZipInfo(f"media/{asset.id}/{variant}{ext}")
-            info.compress_type, info.file_size = zipfile.ZIP_STORED, obj.size_bytes
+            info = _entry(f"media/{asset.id}/{variant}{ext}", zipfile.ZIP_STORED)
+            info.file_size = obj.size_bytes
             with deps.bucket.open_reader(obj.path) as src, zf.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, COPY_CHUNK_BYTES)
             files += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 AssetType = Literal["image", "video"]
 AssetState = Literal["PENDING", "ACTIVE", "FAILED", "DELETED"]
@@ -13,6 +13,23 @@ JobState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
 ExportState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
 ErasureState = Literal["RUNNING", "DONE"]
 TERMINAL_JOB_STATES: tuple[JobState, ...] = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+class _Keyed:
+    """A record whose ``id`` is its document's id, kept out of the document itself.
+
+    Mixed into frozen dataclasses; unknown stored fields (from a newer version) are ignored.
+    """
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)  # type: ignore[call-overload]
+        doc.pop("id")
+        return doc  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_doc(cls, doc_id: str, doc: dict[str, Any]) -> Self:
+        known = {f.name for f in fields(cls)} - {"id"}  # type: ignore[arg-type]
+        return cls(id=doc_id, **{k: v for k, v in doc.items() if k in known})  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True)
@@ -171,7 +188,7 @@ class ModerationEvent:
 
 
 @dataclass(frozen=True)
-class JobRecord:
+class JobRecord(_Keyed):
     """A video generation, from charge to result (services/generate_video, video_worker).
 
     ``step`` counts the worker's tasks: a task carries the step it was enqueued for, so a
@@ -206,19 +223,9 @@ class JobRecord:
     def terminal(self) -> bool:
         return self.state in TERMINAL_JOB_STATES
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("id")
-        return doc
-
-    @classmethod
-    def from_doc(cls, job_id: str, doc: dict[str, Any]) -> JobRecord:
-        known = {f.name for f in fields(cls)} - {"id"}
-        return cls(id=job_id, **{k: v for k, v in doc.items() if k in known})
-
 
 @dataclass(frozen=True)
-class WebhookRecord:
+class WebhookRecord(_Keyed):
     """A user's webhook endpoint. ``secrets`` sign deliveries, current first; after a
     rotation the previous one also signs until ``previous_until`` (receivers switch over)."""
 
@@ -232,16 +239,6 @@ class WebhookRecord:
     previous_until: datetime | None = None
     disabled: bool = False  # the receiver answered 410 Gone
     last_attempt: dict[str, Any] | None = None  # time, status, error, duration_ms
-
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("id")
-        return doc
-
-    @classmethod
-    def from_doc(cls, webhook_id: str, doc: dict[str, Any]) -> WebhookRecord:
-        known = {f.name for f in fields(cls)} - {"id"}
-        return cls(id=webhook_id, **{k: v for k, v in doc.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -272,7 +269,7 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
-class ExportRecord:
+class ExportRecord(_Keyed):
     """A data export (GDPR access): a ZIP of the user's data under ``exports/``, kept 7 days.
 
     ``expire_time`` is the Firestore TTL field and matches the bucket's lifecycle rule.
@@ -292,19 +289,9 @@ class ExportRecord:
     attempts: int = 0
     lease_until: datetime | None = None
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("id")
-        return doc
-
-    @classmethod
-    def from_doc(cls, export_id: str, doc: dict[str, Any]) -> ExportRecord:
-        known = {f.name for f in fields(cls)} - {"id"}
-        return cls(id=export_id, **{k: v for k, v in doc.items() if k in known})
-
 
 @dataclass(frozen=True)
-class ErasureRecord:
+class ErasureRecord(_Keyed):
     """An account erasure, keyed by the user's pseudonym. ``uid`` is held only while it runs:
     once DONE the record says that an erasure happened, when, and what it removed."""
 
@@ -317,13 +304,3 @@ class ErasureRecord:
     step: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     end_time: datetime | None = None
-
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("id")
-        return doc
-
-    @classmethod
-    def from_doc(cls, erasure_id: str, doc: dict[str, Any]) -> ErasureRecord:
-        known = {f.name for f in fields(cls)} - {"id"}
-        return cls(id=erasure_id, **{k: v for k, v in doc.items() if k in known})

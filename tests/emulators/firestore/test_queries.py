@@ -14,6 +14,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1 import GeoPoint
 from google.cloud.firestore_v1.base_query import And, FieldFilter, Or
 from google.cloud.firestore_v1.services.firestore import FirestoreClient
+from google.cloud.firestore_v1.vector import Vector
 
 ASC, DESC = firestore.Query.ASCENDING, firestore.Query.DESCENDING
 PAGE = 37
@@ -203,6 +204,9 @@ def test_cross_type_ordering(fs_client: firestore.Client, coll: Any) -> None:
         [1],
         [1, 2],
         [2],
+        Vector([5.0]),
+        Vector([1.0, 2.0]),
+        Vector([2.0, 1.0]),
         {},
         {"a": 1},
         {"b": 0},
@@ -320,6 +324,53 @@ def test_kindless_queries_return_every_descendant_in_name_order(
     ]
     assert client.recursive_delete(top) == 5
     assert _kindless(fs_gapic, root) == ["else/q"]
+
+
+# `__id<int64>__` ids are numeric: before every string id, by value among themselves.
+NUMERIC_IDS = ["__id-9223372036854775808__", "__id-10__", "__id-3__", "__id5__", "__id10__"]
+STRING_IDS = ["0", "A", "Aristotle", "_", "__", "____", "__a", "__id5", "`", "a"]
+
+
+def test_numeric_ids_order_before_string_ids(fs_client: firestore.Client, coll: Any) -> None:
+    ordered = NUMERIC_IDS + STRING_IDS
+    _write_all(fs_client, coll, {i: {"r": coll.document(i)} for i in reversed(ordered)})
+    assert _ids(coll.order_by("__name__")) == ordered
+    assert _ids(coll) == ordered
+    assert _ids(coll.order_by("r")) == ordered
+    assert _ids(coll.order_by("r", direction=DESC)) == ordered[::-1]
+    assert [d.id for d in coll.list_documents()] == ordered
+    name = "__name__"
+    at = coll.order_by(name).start_at({name: coll.document("__id-3__")})
+    assert _ids(at) == ordered[2:]
+    assert _ids(coll.order_by(name).end_before({name: coll.document("0")})) == NUMERIC_IDS
+    after = coll.where(filter=FieldFilter(name, ">", coll.document("__id5__")))
+    assert _ids(after) == ordered[4:]
+    refs = coll.where(filter=FieldFilter("r", "<", coll.document("A")))
+    assert _ids(refs) == [*NUMERIC_IDS, "0"]
+
+
+def test_recursive_queries_see_numeric_and_string_ids(
+    fs_client: firestore.Client, coll: Any
+) -> None:
+    # The client brackets recursive() with start_at(<parent>/__id-9223372036854775808__).
+    paths = ["Aristotle", "a", "0", "__id5__", "__id-3__", "__id5__/s/__id1__", "__id5__/s/b"]
+    for path in paths:
+        coll.document(path).set({"v": 1})
+    recursive = [d.reference.path.split("/", 1)[1] for d in coll.recursive().stream()]
+    assert recursive == [
+        "__id-3__",
+        "__id5__",
+        "__id5__/s/__id1__",
+        "__id5__/s/b",
+        "0",
+        "Aristotle",
+        "a",
+    ]
+    sub = [d.id for d in coll.document("__id5__").collection("s").recursive().stream()]
+    assert sub == ["__id1__", "b"]
+    assert fs_client.recursive_delete(coll.document("__id5__")) == 3
+    assert fs_client.recursive_delete(coll) == 4
+    assert list(coll.recursive().stream()) == []
 
 
 NAME_ASC = {"field": {"field_path": "__name__"}, "direction": "ASCENDING"}

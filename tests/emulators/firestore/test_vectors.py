@@ -230,3 +230,26 @@ def test_malformed_vector_map_is_not_stored(coll: Any, data: dict[str, Any], mes
 def test_vector_of_2048_dimensions_is_stored(coll: Any) -> None:
     coll.document("v").set({"e": Vector([0.25] * 2048)})
     assert len(coll.document("v").get().get("e")) == 2048
+
+
+def test_vectors_order_by_dimension_then_elements_between_arrays_and_maps(coll: Any) -> None:
+    docs: dict[str, Any] = {
+        "arr": [9.0, 9.0, 9.0, 9.0],
+        "v1": Vector([3.0]),
+        "v2a": Vector([2.0, 2.0]),
+        "v3a": Vector([1.0, 2.0, 3.0]),
+        "v3b": Vector([2.0, 2.0, 3.0]),
+        "empty_map": {},
+        "map": {"a": 1},
+    }
+    for doc_id, value in reversed(docs.items()):
+        coll.document(doc_id).set({"e": value})
+    ordered = list(docs)
+    assert [d.id for d in coll.order_by("e").stream()] == ordered
+    desc = coll.order_by("e", direction=firestore.Query.DESCENDING)
+    assert [d.id for d in desc.stream()] == ordered[::-1]
+    # Range filters stay within their type: vectors only.
+    at_least = coll.where(filter=FieldFilter("e", ">=", Vector([3.0])))
+    assert [d.id for d in at_least.stream()] == ["v1", "v2a", "v3a", "v3b"]
+    longer = coll.where(filter=FieldFilter("e", ">", Vector([2.0, 5.0])))
+    assert [d.id for d in longer.stream()] == ["v3a", "v3b"]

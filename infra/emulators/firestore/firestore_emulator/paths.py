@@ -1,11 +1,37 @@
 """Resource names (projects/p/databases/d/documents/...) and field paths."""
 
+import re
 from functools import lru_cache
 
 from .errors import invalid
 
 FieldPath = tuple[str, ...]
 NAME_FIELD: FieldPath = ("__name__",)
+
+# A document id `__id<n>__` (n a non-zero int64, no leading zeros) is a numeric id: Firestore
+# orders numeric ids before every string id, by value among themselves.
+_NUMERIC_ID = re.compile(r"__id(-?[1-9][0-9]{0,18})__")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# A segment's sort key: (0, n) for a numeric id, (1, s) for a string; PAST_SEGMENTS follows both.
+SegmentKey = tuple[int, int | str]
+PathKey = tuple[SegmentKey, ...]
+PAST_SEGMENTS: PathKey = ((2, ""),)
+
+
+def segment_key(seg: str) -> SegmentKey:
+    if seg.startswith("__id") and (m := _NUMERIC_ID.fullmatch(seg)):
+        n = int(m[1])
+        if _INT64_MIN <= n <= _INT64_MAX:
+            return (0, n)
+    return (1, seg)
+
+
+@lru_cache(maxsize=8192)  # bisecting the sorted name list keys the same names again and again
+def path_key(name: str) -> PathKey:
+    """Sort key of a resource name: segment by segment, numeric ids before string ids."""
+    if "/__id" not in name:
+        return tuple([(1, seg) for seg in name.split("/")])
+    return tuple([segment_key(seg) for seg in name.split("/")])
 
 
 def split_database(name: str) -> tuple[str, str]:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 from . import pb
 from .eqindex import EqualityIndexes
 from .locks import LockTable
-from .paths import FieldPath, collection_id_of, collection_of, documents_root
+from .paths import (
+    PAST_SEGMENTS,
+    FieldPath,
+    collection_id_of,
+    collection_of,
+    documents_root,
+    path_key,
+)
 from .values import Key
 
 if TYPE_CHECKING:
@@ -43,7 +50,8 @@ class Database:
         self.versions: dict[str, list[Version]] = {}
         self.by_collection: dict[str, set[str]] = {}
         self.by_group: dict[str, set[str]] = {}
-        self.ordered: list[str] = []  # every name in versions, sorted: a parent's descendants
+        # Every name in versions, in path_key order: a parent's descendants are one slice.
+        self.ordered: list[str] = []
         self.equality = EqualityIndexes()
         self.txns: dict[bytes, Txn] = {}
         self.last_commit = 0
@@ -85,10 +93,14 @@ class Database:
         return [n for n in self.ordered[lo:hi] if collection_id_of(n) == collection_id]
 
     def _range(self, prefix: str) -> tuple[int, int]:
-        """The slice of `ordered` whose names start with `prefix` (which ends with "/")."""
-        lo = bisect.bisect_left(self.ordered, prefix)
-        # "0" follows "/": the first name past every one that starts with `prefix`.
-        return lo, bisect.bisect_left(self.ordered, prefix[:-1] + "0", lo)
+        """The slice of `ordered` whose names start with `prefix` (which ends with "/").
+
+        In path_key order a name's descendants directly follow it: after the parent's own
+        key, before the parent's segments followed by one past every segment.
+        """
+        parent = path_key(prefix[:-1])
+        lo = bisect.bisect_right(self.ordered, parent, key=path_key)
+        return lo, bisect.bisect_left(self.ordered, parent + PAST_SEGMENTS, lo, key=path_key)
 
     def equal_names(self, collection_id: str, path: FieldPath, key: Key) -> Set[str]:
         """Current documents of the collection group whose field `path` equals `key`."""
@@ -114,7 +126,7 @@ class Database:
                 versions = self.versions[name] = []
                 self.by_collection.setdefault(collection_of(name), set()).add(name)
                 self.by_group.setdefault(collection_id_of(name), set()).add(name)
-                bisect.insort(self.ordered, name)
+                bisect.insort(self.ordered, name, key=path_key)
             versions.append((commit_time, doc))
             self.equality.update(collection_id_of(name), name, doc)
             self._prune(name, versions, cutoff)
@@ -153,7 +165,7 @@ class Database:
             del self.versions[name]
             self.by_collection[collection_of(name)].discard(name)
             self.by_group[collection_id_of(name)].discard(name)
-            del self.ordered[bisect.bisect_left(self.ordered, name)]
+            del self.ordered[bisect.bisect_left(self.ordered, path_key(name), key=path_key)]
 
 
 class Store:

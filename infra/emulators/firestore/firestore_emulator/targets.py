@@ -14,6 +14,7 @@ from .errors import invalid
 from .paths import check_document_name, check_parent, collection_id_of, collection_of
 from .query import project, projection, run_query
 from .store import Database
+from .values import name_key
 
 Results = dict[str, pb.Document]
 
@@ -92,5 +93,5 @@ def changes(
         else:
             left = pb.DocumentRemove(document=name, removed_target_ids=ids, read_time=read_time)
             out.append((name, pb.ListenResponse(document_remove=left)))
-    out.sort(key=lambda item: item[0])
+    out.sort(key=lambda item: name_key(item[0]))
     return [resp for _, resp in out]

@@ -2,7 +2,9 @@
 
 `value_key` maps a Value to a plain Python tuple whose natural ordering is Firestore's
 cross-type ordering, so sorting, cursors and filters can all use tuple comparison:
-null < bool < number < timestamp < string < bytes < reference < geopoint < array < map.
+null < bool < number < timestamp < string < bytes < reference < geopoint < array < vector
+< map, as Google's emulator orders them; vectors (maps with `__type__: "__vector__"`) compare
+by dimension, then element by element.
 """
 
 import math
@@ -10,11 +12,11 @@ from collections.abc import Iterable, Mapping
 
 from . import pb
 from .errors import invalid
-from .paths import FieldPath
+from .paths import FieldPath, path_key
 from .vectors import check_vector, is_vector_map
 
 TYPE_NULL, TYPE_BOOL, TYPE_NUMBER, TYPE_TIMESTAMP, TYPE_STRING = 0, 1, 2, 3, 4
-TYPE_BYTES, TYPE_REFERENCE, TYPE_GEO, TYPE_ARRAY, TYPE_MAP = 5, 6, 7, 8, 9
+TYPE_BYTES, TYPE_REFERENCE, TYPE_GEO, TYPE_ARRAY, TYPE_VECTOR, TYPE_MAP = 5, 6, 7, 8, 9, 10
 
 # NaN sorts before every other number; real numbers carry a 1 so int and float compare by value.
 NAN_KEY = (TYPE_NUMBER, 0)
@@ -39,13 +41,16 @@ def value_key(v: pb.Value) -> Key:
         return (TYPE_TIMESTAMP, v.timestamp_value.seconds, v.timestamp_value.nanos)
     if kind == "map_value":
         fields = v.map_value.fields
+        if is_vector_map(v.map_value) and "value" in fields:
+            elements = fields["value"].array_value.values
+            return (TYPE_VECTOR, len(elements), tuple(value_key(x) for x in elements))
         return (TYPE_MAP, tuple((k, value_key(fields[k])) for k in sorted(fields)))
     if kind == "array_value":
         return (TYPE_ARRAY, tuple(value_key(x) for x in v.array_value.values))
     if kind == "bytes_value":
         return (TYPE_BYTES, v.bytes_value)
     if kind == "reference_value":
-        return (TYPE_REFERENCE, tuple(v.reference_value.split("/")))
+        return (TYPE_REFERENCE, path_key(v.reference_value))
     if kind == "geo_point_value":
         return (TYPE_GEO, v.geo_point_value.latitude, v.geo_point_value.longitude)
     return (TYPE_NULL,)
@@ -69,7 +74,7 @@ def reject_nested_arrays(values: Iterable[pb.Value], in_array: bool = False) -> 
 
 
 def name_key(name: str) -> Key:
-    return (TYPE_REFERENCE, tuple(name.split("/")))
+    return (TYPE_REFERENCE, path_key(name))
 
 
 def is_nan(v: pb.Value) -> bool:

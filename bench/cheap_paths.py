@@ -39,31 +39,31 @@ from infra.local.stack import Stack
 VARIANTS = {"cache 30 s (default)": "30", "no cache (baseline)": "0"}
 
 
-def _requests(stack: Stack, user: BenchUser) -> dict[str, tuple[str, str, str, dict | None]]:
+# label -> (serving function, method, path, JSON body or None, extra headers)
+Spec = tuple[str, str, str, dict | None, dict[str, str]]
+
+
+def _requests(stack: Stack, user: BenchUser) -> dict[str, Spec]:
     base = gateway_url(stack)
     key = uuid.uuid4().hex
     body = {"prompt": "a lighthouse at dusk", "count": 1}
-    headers = {**user.headers, "Idempotency-Key": key}
+    replay = {"Idempotency-Key": key}
+    headers = {**user.headers, **replay}
     first = requests.post(f"{base}/v1/images:generate", json=body, headers=headers, timeout=60)
     first.raise_for_status()
     asset_id = first.json()["assets"][0]["id"]
     return {
-        "GET /v1/healthz": ("health", "GET", "/v1/healthz", None),
-        "GET /v1/assets": ("library", "GET", "/v1/assets?page_size=20", None),
-        "GET /v1/usage": ("library", "GET", "/v1/usage", None),
-        "replay generate": ("generate_image", "POST", "/v1/images:generate", body | {"_k": key}),
-        "POST :signUrl": ("issue_signed_url", "POST", f"/v1/assets/{asset_id}:signUrl", {}),
+        "GET /v1/healthz": ("health", "GET", "/v1/healthz", None, {}),
+        "GET /v1/assets": ("library", "GET", "/v1/assets?page_size=20", None, {}),
+        "GET /v1/usage": ("library", "GET", "/v1/usage", None, {}),
+        "replay generate": ("generate_image", "POST", "/v1/images:generate", body, replay),
+        "POST :signUrl": ("issue_signed_url", "POST", f"/v1/assets/{asset_id}:signUrl", {}, {}),
     }
 
 
-def _block(
-    stack: Stack, user: BenchUser, spec: tuple[str, str, str, dict | None], n: int, conc: int
-) -> list[object]:
-    function, method, path, body = spec
-    headers = dict(user.headers)
-    if body is not None and "_k" in body:
-        body = dict(body)
-        headers["Idempotency-Key"] = body.pop("_k")
+def _block(stack: Stack, user: BenchUser, spec: Spec, n: int, conc: int) -> list[object]:
+    function, method, path, body, extra = spec
+    headers = {**user.headers, **extra}
     child = stack.children[f"fn_{function}"]
     assert child.proc is not None
     pids = group_pids(child.proc.pid)

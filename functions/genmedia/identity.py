@@ -3,7 +3,8 @@ disable-then-delete of an erasure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from genmedia.errors import NotFound, Unavailable
@@ -54,22 +55,28 @@ class FirebaseUsers:
         auth.revoke_refresh_tokens(uid, app=self._app())
 
     def disable(self, uid: str) -> None:
-        from firebase_admin import auth, exceptions
+        from firebase_admin import auth
 
-        try:
+        with _tolerating_missing():
             auth.update_user(uid, disabled=True, app=self._app())
             auth.revoke_refresh_tokens(uid, app=self._app())
-        except auth.UserNotFoundError:
-            return
-        except exceptions.FirebaseError as exc:
-            raise Unavailable("The account service is unavailable; retry", retry_after=5) from exc
 
     def delete(self, uid: str) -> None:
-        from firebase_admin import auth, exceptions
+        from firebase_admin import auth
 
-        try:
+        with _tolerating_missing():
             auth.delete_user(uid, app=self._app())
-        except auth.UserNotFoundError:
-            return
-        except exceptions.FirebaseError as exc:
-            raise Unavailable("The account service is unavailable; retry", retry_after=5) from exc
+
+
+@contextlib.contextmanager
+def _tolerating_missing() -> Iterator[None]:
+    """An account already gone is fine (a repeated erasure step); an unreachable Identity
+    Toolkit is a 503 to retry."""
+    from firebase_admin import auth, exceptions
+
+    try:
+        yield
+    except auth.UserNotFoundError:
+        return
+    except exceptions.FirebaseError as exc:
+        raise Unavailable("The account service is unavailable; retry", retry_after=5) from exc

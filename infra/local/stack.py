@@ -42,6 +42,13 @@ FUNCTION_PORT_BASE = 8101
 EMULATORS = ("firestore", "auth", "storage", "tasks")
 # Function settings the test suite runs with: a generous rate limit so quota and idempotency
 # tests measure quotas, not the token bucket (rate-limit tests set their own).
+# Functions that Cloud Tasks delivers to, beyond the video and webhook workers: the variable
+# that gives each its own URL (the tasks' target and OIDC audience).
+TASK_TARGETS = {
+    "GENMEDIA_EXPORT_WORKER_URL": "export_worker",
+    "GENMEDIA_ERASURE_WORKER_URL": "erasure_worker",
+    "GENMEDIA_PURGE_URL": "purge",
+}
 TEST_FUNCTION_ENV = {
     "GENMEDIA_RATE_LIMIT_BURST": "1000",
     "GENMEDIA_RATE_LIMIT_PER_MINUTE": "1000",
@@ -219,15 +226,10 @@ class Stack:
             ),
             "GENMEDIA_EXPORT_LEASE_SECONDS": "30",
             **{
-                f"GENMEDIA_{worker.split('_')[0].upper()}_WORKER_URL": self.function_url(worker)
-                for worker in ("export_worker", "erasure_worker")
-                if worker in self.function_names
+                variable: self.function_url(function)
+                for variable, function in TASK_TARGETS.items()
+                if function in self.function_names
             },
-            **(
-                {"GENMEDIA_PURGE_URL": self.function_url("purge")}
-                if "purge" in self.function_names
-                else {}
-            ),
         }
 
     def info(self) -> dict[str, object]:

@@ -63,8 +63,9 @@ token: setup
 	@test -n "$(EMAIL)" || (echo "usage: make token EMAIL=you@example.com [ROLE=admin]" >&2; exit 2)
 	@$(PY) -m infra.local.token "$(EMAIL)" $(if $(ROLE),--role $(ROLE))
 
+# Every scenario of bench/run.py on fresh stacks; results in bench/results/ (BENCH_ARGS: its options).
 bench: setup
-	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(NODE_DIR)/node_modules .local

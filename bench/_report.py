@@ -103,14 +103,17 @@ def plot(series: Series, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    many = len(series.lines) > 6
+    fig, ax = plt.subplots(figsize=(12 if many else 9, 4.5))
     for label, points in series.lines.items():
         if points:
             xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, label=label, linewidth=1)
     ax.set(title=series.title, xlabel="seconds", ylabel=series.y_label)
     ax.grid(alpha=0.3)
-    if len(series.lines) > 1:
+    if many:  # outside the axes, so no line hides behind it
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1), ncol=2)
+    elif len(series.lines) > 1:
         ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -28,6 +28,7 @@ from _faultload import (
     latency_ms,
     recovery_seconds,
     report,
+    warm_up,
 )
 from _report import Check, ScenarioResult
 
@@ -80,6 +81,7 @@ def provider_fault(args: argparse.Namespace, result: ScenarioResult) -> None:
     try:
         with local_stack(env) as stack:
             users = Users([generous_user(stack) for _ in range(args.threads)])
+            warm_up(gateway_url(stack), users)
             t0 = flaky.t0 = time.perf_counter()
             recorder, breaker = Recorder(t0), Recorder(t0)
             readyz, session = stack.function_url("generate_image") + "/readyz", requests.Session()

@@ -28,6 +28,7 @@ from _faultload import (
     held_check,
     recovery_seconds,
     report,
+    warm_up,
 )
 from _faultprovider import provider_fault
 from _faultvideo import video_fault
@@ -124,6 +125,7 @@ def emulator_outage(args: argparse.Namespace, result: ScenarioResult, service: s
     with local_stack(stack_env(args), storage_on_disk=True) as stack:
         users = Users([generous_user(stack) for _ in range(args.threads)])
         base, pids = gateway_url(stack), function_pids(stack)
+        warm_up(base, users)
         recorder = Recorder(time.perf_counter())
         ready, session = Recorder(recorder.t0), requests.Session()
         with (
@@ -221,6 +223,7 @@ def wait_pending(stack: Stack, timeout: float = 30.0) -> bool:
 def function_killed(args: argparse.Namespace, result: ScenarioResult) -> None:
     with local_stack(stack_env(args)) as stack:
         users = Users([generous_user(stack) for _ in range(args.threads)])
+        warm_up(gateway_url(stack), users)
         base, recorder = gateway_url(stack), Recorder(time.perf_counter())
         with Load(base, users, recorder) as load:
             time.sleep(args.before)

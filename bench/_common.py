@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -43,16 +44,19 @@ GENERATE_PATH = "/v1/images:generate"
 
 # -- the stack ------------------------------------------------------------------------------
 @contextlib.contextmanager
-def local_stack(function_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """The whole local stack on free ports in a private temp dir, stopped and removed on exit."""
+def local_stack(function_env: dict[str, str] | None = None, **options: Any) -> Iterator[Stack]:
+    """The whole local stack on free ports in a private temp dir, stopped and removed on exit;
+    ``options`` are further StackOptions (e.g. ``storage_on_disk=True``)."""
     with tempfile.TemporaryDirectory(prefix="genmedia-bench-") as tmp:
-        options = StackOptions(
-            state_dir=Path(tmp),
-            free_ports=True,
-            seed_demo_user=False,
-            function_env={**BENCH_FUNCTION_ENV, **(function_env or {})},
+        stack = Stack(
+            StackOptions(
+                state_dir=Path(tmp),
+                free_ports=True,
+                seed_demo_user=False,
+                function_env={**BENCH_FUNCTION_ENV, **(function_env or {})},
+                **options,
+            )
         )
-        stack = Stack(options)
         started = time.perf_counter()
         try:
             stack.start()

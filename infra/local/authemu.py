@@ -48,14 +48,22 @@ class AuthEmulator:
         users = self._admin(":lookup", {"email": [email]}).get("users", [])
         return users[0]["localId"] if users else None
 
-    def create_user(self, email: str, password: str | None = None, role: str | None = None) -> str:
+    def create_user(
+        self,
+        email: str,
+        password: str | None = None,
+        role: str | None = None,
+        uid: str | None = None,  # chosen by the caller, e.g. an account given back after a restart
+    ) -> str:
         body: dict[str, Any] = {"email": email, "emailVerified": True}
+        if uid:
+            body["localId"] = uid
         if password:
             body["password"] = password
-        uid: str = self._admin("", body)["localId"]
+        created: str = self._admin("", body)["localId"]
         if role:
-            self.set_claims(uid, {"role": role})
-        return uid
+            self.set_claims(created, {"role": role})
+        return created
 
     def ensure_user(self, email: str, password: str | None = None, role: str | None = None) -> str:
         uid = self.find_uid(email)

@@ -60,6 +60,13 @@ def _fake_gcs_binary() -> str:
     return str(binary)
 
 
+def _storage_backend(stack: Stack) -> list[str]:
+    if not stack.options.storage_on_disk:
+        return ["-backend", "memory"]
+    root = stack.options.state_dir / "storage-data"
+    return ["-backend", "filesystem", "-filesystem-root", str(root)]
+
+
 def _auth_config(stack: Stack) -> Path:
     """firebase.json for the Auth emulator alone (no UI; hub and logging ports chosen by us)."""
     path = stack.options.state_dir / "firebase" / "firebase.json"
@@ -92,6 +99,9 @@ def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
             str(stack.ports["firestore"]),
             "--http-port",
             str(stack.ports["firestore_admin"]),
+            # Saved on SIGTERM and every 2 s: a stopped emulator restarts with its documents.
+            "--data-dir",
+            str(state / "firestore-data"),
         ]
         return argv, env, ROOT
     if name == "auth":
@@ -117,8 +127,7 @@ def command(stack: Stack, name: str) -> tuple[list[str], dict[str, str], Path]:
             HOST,
             "-port",
             str(port),
-            "-backend",
-            "memory",
+            *_storage_backend(stack),
             "-public-host",
             f"{HOST}:{port}",
             "-external-url",

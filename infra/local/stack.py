@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 import time
@@ -39,6 +40,9 @@ DEFAULT_PORTS = {
     "pubsub": 8085,
 }
 FUNCTION_PORT_BASE = 8101
+# Where the Firestore emulator (--data-dir) and fake-gcs-server (storage_on_disk) keep their
+# data under the state directory.
+EMULATOR_DATA_DIRS = ("firestore-data", "storage-data")
 EMULATORS = ("firestore", "auth", "storage", "tasks")
 # Function settings the test suite runs with: a generous rate limit so quota and idempotency
 # tests measure quotas, not the token bucket (rate-limit tests set their own).
@@ -103,6 +107,9 @@ class StackOptions:
     start_timeout: float = 90.0
     events_file: Path = EVENTS_JSON
     pubsub: bool | None = None  # None: Google's emulator where installed; False: direct delivery
+    # fake-gcs-server on disk (its filesystem backend) instead of in memory, so a storage
+    # emulator stopped and started again (bench/faults.py) keeps its buckets and objects.
+    storage_on_disk: bool = False
 
 
 def choose_ports(functions: list[str], free: bool, *, pubsub: bool = True) -> dict[str, int]:
@@ -287,6 +294,10 @@ class Stack:
     def start(self) -> dict[str, object]:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         self.plan()
+        # A new stack starts empty; its emulators keep their data only across their own
+        # restarts within its life (stop_service/start_service).
+        for kept in EMULATOR_DATA_DIRS:
+            shutil.rmtree(self.options.state_dir / kept, ignore_errors=True)
         seed.ensure_signing_key(
             self.options.state_dir / "signing-key.json", self.options.project_id
         )

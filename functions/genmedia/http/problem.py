@@ -2,7 +2,8 @@
 
 Exceptions are mapped in one place: GenMediaError keeps its status and code, a pydantic
 ValidationError is a 422, werkzeug's HTTP errors keep their status (never Flask's HTML page),
-and anything else is a 500 whose body says nothing about the cause.
+a dependency that stayed unreachable (a Google client out of retries, a transient error) is a
+503 to retry, and anything else is a 500 whose body says nothing about the cause.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from genmedia import errors
 from genmedia.http.models import invalid_argument
+from genmedia.retry import is_retryable
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://genmedia.dev/problems/"
@@ -71,9 +73,25 @@ def to_genmedia_error(exc: Exception) -> tuple[errors.GenMediaError, bool]:
         return invalid_argument(exc), False
     if isinstance(exc, HTTPException):
         return _from_http_exception(exc), False
+    if _dependency_down(exc):
+        # Logged with its stack like any surprise, but the client is told to come back.
+        return errors.Unavailable(
+            "A service this request needs is unavailable; retry later", retry_after=5
+        ), True
     return errors.Internal(
         "An internal error occurred; quote the request id when reporting it."
     ), True
+
+
+def _dependency_down(exc: Exception) -> bool:
+    """A transient dependency error, or a Google client's RetryError: its retries ran out on
+    one (e.g. Firestore or Cloud Storage down for longer than the client's retry deadline).
+    Matched by class name so google.api_core is never imported here (cold start)."""
+    retries_exhausted = any(
+        cls.__name__ == "RetryError" and cls.__module__ == "google.api_core.exceptions"
+        for cls in type(exc).__mro__
+    )
+    return retries_exhausted or is_retryable(exc)
 
 
 def problem_body(err: errors.GenMediaError, request_id: str) -> dict[str, Any]:

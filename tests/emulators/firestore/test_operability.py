@@ -180,6 +180,26 @@ def test_default_http_port_is_grpc_port_plus_one(
         proc.wait(10)
 
 
+def test_a_restart_on_the_same_ports_serves_at_once(
+    emulator_cmd: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The local stack restarts a stopped emulator on its ports: connections the last run
+    closed (TIME_WAIT) must not keep it from binding them."""
+    port = _free_pair()
+    cmd, env = emulator_cmd("--port", str(port), "--data-dir", str(tmp_path / "state"))
+    for _ in range(2):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            assert "ready" in proc.stdout.readline()
+            for _ in range(3):  # the server closes these: TIME_WAIT on its port
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/", timeout=10) as resp:
+                    assert resp.status == 200
+        finally:
+            proc.terminate()
+            assert proc.wait(10) == 0
+
+
 def _free_pair() -> int:
     for _ in range(50):
         with socket.socket() as a, socket.socket() as b:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from google.api_core import exceptions as api_exceptions
 from werkzeug import exceptions as wz
 
 from genmedia import config
@@ -114,6 +116,36 @@ def test_unexpected_exception_is_generic_500(caplog: pytest.LogCaptureFixture) -
     assert problem["code"] == "INTERNAL" and problem["request_id"] == "crash-1"
     logged = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
     assert logged and isinstance(logged[0].exc_info[1], RuntimeError)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        # What google-api-core raises once its retry deadline passes with Firestore down.
+        lambda: api_exceptions.RetryError(
+            "Timeout of 60.0s exceeded", api_exceptions.ServiceUnavailable("connect failed")
+        ),
+        lambda: api_exceptions.ServiceUnavailable("failed to connect to all addresses"),
+        lambda: api_exceptions.DeadlineExceeded("Deadline Exceeded"),
+        lambda: requests.ConnectionError("storage emulator refused the connection"),
+    ],
+    ids=["retry-error", "service-unavailable", "deadline-exceeded", "connection-error"],
+)
+def test_an_unreachable_dependency_is_a_503_to_retry_not_a_500(
+    failure: Callable[[], Exception], caplog: pytest.LogCaptureFixture
+) -> None:
+    router = Router("dep", settings=make_settings())
+
+    @router.route("GET", "/v1/usage")
+    def usage(req: Request) -> Mapping[str, Any]:
+        raise failure()
+
+    resp = call(router, "GET", "/v1/usage")
+    problem = body_of(resp)
+    assert resp.status_code == 503 and problem["code"] == "UNAVAILABLE"
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert "connect" not in json.dumps(problem)  # the cause stays in the log
+    assert [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
 
 
 def test_validation_error_escaping_handler_is_422() -> None:

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+# Registers WebP (the thumbnails' format) with Pillow. Without it, the first WebP open or save
+# finds no WebP codec among the formats Pillow preloads (BMP, GIF, JPEG, PPM, PNG) and runs
+# Image.init(), importing all ~45 of its format plugins (PDF, TIFF, EPS, ...): ~30-120 ms of a
+# cold start's first generation for formats we never read or write.
+from PIL import WebPImagePlugin  # noqa: F401
+
 from genmedia.errors import ProviderError
 
 # 40 MP is far beyond any generated image (Imagen tops out near 4 MP at 2K) yet small

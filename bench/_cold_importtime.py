@@ -56,7 +56,7 @@ def first_request_times(stack: Stack, ep: Endpoint) -> list[tuple[float, list[En
     from cold_start import function_command, wait_ok, wait_port
 
     port = free_port()
-    argv, env, cwd = function_command(stack, FUNCTION, port, "lazy", None)
+    argv, env, cwd = function_command(stack, FUNCTION, port, "lazy", {})
     env["PYTHONPROFILEIMPORTTIME"] = "1"
     log = stack.options.state_dir / "logs" / "cold-importtime.log"
     child = Child("cold-importtime", argv, env=env, cwd=cwd, log=log)

@@ -17,7 +17,8 @@ stack's own (infra/local/services.py), and times from spawn to:
 "eager" runs the same process through ``python -c "import <heavy libraries>; <the
 functions-framework CLI>"``, so every heavy client library is imported before functions-framework
 loads main.py; product code is unchanged. ``--before REF`` adds a third variant: the lazy
-product as of git REF (its functions/ extracted to a temp dir), to compare a change in one run.
+product as of git REF (its functions/ extracted to a temp dir), to compare a change in one run;
+``--lazy-ref REF`` takes lazy and eager from REF instead of the working tree.
 The variants alternate, after one untimed spawn of each (warm page cache and .pyc files). CPU
 is the process group's user + system time at the main answer (it moves less with the machine's
 load than wall time). Then ``python -X importtime`` shows where generate_image's lazy path
@@ -96,17 +97,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--before", default="", help="also spawn the lazy product as of this git ref"
     )
+    parser.add_argument(
+        "--lazy-ref", default="", help="spawn the lazy product as of this git ref, not the tree"
+    )
     parser.add_argument("--no-importtime", action="store_true", help="skip the -X importtime part")
 
 
+Sources = dict[str, Path]  # variant -> functions/ directory, when not the working tree's
+
+
 def function_command(
-    stack: Stack, function: str, port: int, variant: str, before: Path | None
+    stack: Stack, function: str, port: int, variant: str, sources: Sources
 ) -> tuple[list[str], dict[str, str], Path]:
     argv, env, cwd = services.command(stack, f"fn_{function}")
     argv[argv.index("--port") + 1] = str(port)
-    if variant == "before" and before is not None:
-        argv[argv.index("--source") + 1] = str(before / "main.py")
-        cwd = before
+    if variant in sources:
+        cwd = sources[variant]
+        argv[argv.index("--source") + 1] = str(cwd / "main.py")
     if variant == "eager":
         if argv[1:3] != ["-m", "functions_framework"]:
             raise RuntimeError(f"unexpected function command line: {argv}")
@@ -154,9 +161,9 @@ def wait_ok(port: int, started: float, ep: Endpoint | None) -> float:
     raise TimeoutError(f"{method} {path} on port {port}: no answer in {DEADLINE_S} s")
 
 
-def cold_start(stack: Stack, ep: Endpoint, variant: str, label: str, before: Path | None) -> Run:
+def cold_start(stack: Stack, ep: Endpoint, variant: str, label: str, sources: Sources) -> Run:
     port = free_port()
-    argv, env, cwd = function_command(stack, ep.function, port, variant, before)
+    argv, env, cwd = function_command(stack, ep.function, port, variant, sources)
     log = stack.options.state_dir / "logs" / f"cold-{ep.function}-{label}.log"
     child = Child(f"cold-{label}", argv, env=env, cwd=cwd, log=log)
     started = time.perf_counter()
@@ -177,8 +184,9 @@ def cold_start(stack: Stack, ep: Endpoint, variant: str, label: str, before: Pat
     return Run(port_at - started, health_at - started, main_at - started, cpu, rss, pss)
 
 
-def extract_before(ref: str, into: Path) -> Path:
+def extract(ref: str, into: Path) -> Path:
     """``functions/`` as of ``ref``, extracted with ``git archive`` (no worktree)."""
+    into.mkdir()
     archive = subprocess.run(
         ["git", "archive", "--format=tar", ref, "functions"], cwd=ROOT, capture_output=True,
         check=True,
@@ -190,7 +198,7 @@ def extract_before(ref: str, into: Path) -> Path:
 
 def measure(
     stack: Stack, callers: Callers, functions: list[str], variants: list[str], runs: int,
-    before: Path | None,
+    sources: Sources,
 ) -> tuple[dict[str, dict[str, list[Run]]], dict[str, str]]:  # fmt: skip
     results: dict[str, dict[str, list[Run]]] = {}
     failures: dict[str, str] = {}
@@ -200,10 +208,10 @@ def measure(
         print(f"{function}: {ep.label} ({ep.auth})", flush=True)
         try:
             for variant in variants:  # untimed: warm page cache and .pyc files
-                cold_start(stack, ep, variant, f"{variant}-warmup", before)
+                cold_start(stack, ep, variant, f"{variant}-warmup", sources)
             for index in range(runs):
                 for variant in variants:
-                    run = cold_start(stack, ep, variant, f"{variant}-{index}", before)
+                    run = cold_start(stack, ep, variant, f"{variant}-{index}", sources)
                     per[variant].append(run)
         except RuntimeError as exc:
             failures[function] = str(exc)
@@ -214,6 +222,10 @@ def measure(
 def _med(runs: list[Run], attr: str) -> float:
     values = [getattr(r, attr) for r in runs]
     return math.nan if not values else median(values)
+
+
+def _cell(value: float, scale: float = 1.0) -> str:
+    return "-" if math.isnan(value) else f"{value / scale:.2f}"
 
 
 def timing_table(results: dict[str, dict[str, list[Run]]], variants: list[str], runs: int) -> Table:
@@ -229,7 +241,7 @@ def timing_table(results: dict[str, dict[str, list[Run]]], variants: list[str], 
             continue
         row: list[object] = [function]
         for v in variants:
-            row += [_med(per[v], a) for a in ("port_s", "health_s", "main_s")]
+            row += [_cell(_med(per[v], a)) for a in ("port_s", "health_s", "main_s")]
         row += [
             f"{_med(per['lazy'], 'main_s') / _med(per['eager'], 'main_s'):.2f}x",
             f"{_med(per['lazy'], 'cpu_s') / _med(per['eager'], 'cpu_s'):.2f}x",
@@ -254,9 +266,9 @@ def memory_table(results: dict[str, dict[str, list[Run]]], variants: list[str]) 
             row: list[object] = [function]
             for v in variants:
                 row += [
-                    _med(per[v], "cpu_s"),
-                    _med(per[v], "rss_kib") / 1024,
-                    _med(per[v], "pss_kib") / 1024,
+                    _cell(_med(per[v], "cpu_s")),
+                    _cell(_med(per[v], "rss_kib"), 1024),
+                    _cell(_med(per[v], "pss_kib"), 1024),
                 ]
             rows.append(row)
     return Table(
@@ -290,10 +302,11 @@ def run(args: argparse.Namespace) -> ScenarioResult:
     variants = ["lazy", "eager"] + (["before"] if args.before else [])
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="genmedia-cold-") as tmp, local_stack() as stack:
-        before = extract_before(args.before, Path(tmp)) if args.before else None
+        refs = {"before": args.before, "lazy": args.lazy_ref, "eager": args.lazy_ref}
+        sources = {v: extract(ref, Path(tmp) / v) for v, ref in refs.items() if ref}
         functions = [f for f in args.functions.split(",") if f] or list(stack.function_names)
         callers = prepare(stack, functions)
-        results, failures = measure(stack, callers, functions, variants, args.runs, before)
+        results, failures = measure(stack, callers, functions, variants, args.runs, sources)
         profile = [] if args.no_importtime else import_time_tables(stack, callers)
     tables = [
         timing_table(results, variants, args.runs),
@@ -308,6 +321,7 @@ def run(args: argparse.Namespace) -> ScenarioResult:
         "failures": failures,
         "eager_modules": list(EAGER_MODULES),
         "before": args.before,
+        "lazy_ref": args.lazy_ref or "working tree",
         "seconds": round(time.perf_counter() - started, 1),
     }
     return ScenarioResult(NAME, tables, checks(results, failures), [], figures)

@@ -1,58 +1,65 @@
-"""Cold start of the generate_image function: lazy imports (as shipped) vs eager, side by side.
+"""Cold start of every function: lazy imports (as shipped) vs eager, side by side.
 
-Run: .venv/bin/python bench/cold_start.py [--runs N]
+Run: .venv/bin/python bench/cold_start.py [--runs N] [--functions a,b] [--before REF]
 
 Starts the local stack once for its emulators, then spawns fresh functions-framework processes
-for generate_image on free ports, with the same argv and environment as the stack's own
-(infra/local/services.py), and times from spawn to:
+for each function the stack runs, on free ports, with the same argv and environment as the
+stack's own (infra/local/services.py), and times from spawn to:
 
 * port open: gunicorn listens; main.py has been imported (functions-framework imports it in the
   gunicorn master, before it forks the worker);
-* /healthz 200: first request; the worker imports the handler module
-  (genmedia.handlers.generate_image);
-* generate 200: first authenticated POST /v1/images:generate, straight to the function's port
-  (Firebase app, Firestore and Storage clients, image provider created on first use).
+* /healthz 200: first request; the worker imports the function's handler module (event
+  functions have no /healthz);
+* main 2xx: the first request to the function's main endpoint with its real caller's
+  credentials, straight to the function's port (bench/_cold_endpoints.py: a Firebase ID token,
+  a Cloud Tasks OIDC token minted by the Tasks emulator, or a Pub/Sub CloudEvent).
 
 "eager" runs the same process through ``python -c "import <heavy libraries>; <the
 functions-framework CLI>"``, so every heavy client library is imported before functions-framework
-loads main.py; product code is unchanged. The variants alternate, after one untimed spawn of each
-(warm page cache and .pyc files). Then ``python -X importtime`` shows where the lazy path's
-import time goes (one run; importtime adds its own overhead). Prints figures only.
+loads main.py; product code is unchanged. ``--before REF`` adds a third variant: the lazy
+product as of git REF (its functions/ extracted to a temp dir), to compare a change in one run;
+``--lazy-ref REF`` takes lazy and eager from REF instead of the working tree.
+The variants alternate, after one untimed spawn of each (warm page cache and .pyc files). CPU
+is the process group's user + system time at the main answer (it moves less with the machine's
+load than wall time). Then ``python -X importtime`` shows where generate_image's lazy path
+spends its import time (one run; importtime adds its own overhead).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import re
+import io
+import math
 import socket
 import subprocess
+import sys
+import tarfile
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from _cold_endpoints import Callers, Endpoint, endpoint, prepare
+from _cold_importtime import import_time_tables
 from _common import (
-    GENERATE_PATH,
-    BenchUser,
+    ROOT,
+    cpu_seconds,
     free_port,
-    generous_user,
     group_pids,
     local_stack,
     median,
-    mib,
-    print_context,
-    print_load,
-    print_table,
     pss_kib,
     status_kib,
 )
+from _report import Check, ScenarioResult, Table, standalone
 
 from infra.local import services
 from infra.local.ports import HOST
 from infra.local.processes import Child
 from infra.local.stack import Stack
 
-FUNCTION = "generate_image"
+NAME = "cold_start"
 EAGER_MODULES = (
     "google.cloud.firestore",
     "google.cloud.storage",
@@ -67,26 +74,47 @@ EAGER_CODE = (
     "import " + ", ".join(EAGER_MODULES) + "; from functions_framework._cli import _cli; "
     "_cli(prog_name='python -m functions_framework')"
 )
+TARGET_RATIO = 0.5  # first main answer, lazy / eager (issue 13)
 POLL_S = 0.005
 DEADLINE_S = 120.0
-MILESTONES = ("port open", "/healthz 200", "generate 200")
 
 
 @dataclass
 class Run:
     port_s: float
-    health_s: float
-    generate_s: float
-    rss_kib: int  # master + worker after the first generate
+    health_s: float  # nan: no /healthz (event functions)
+    main_s: float
+    cpu_s: float  # the process group's CPU at the main answer
+    rss_kib: int  # master + worker after the main answer
     pss_kib: int
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=3, help="timed spawns per function, variant")
+    parser.add_argument(
+        "--functions", default="", help="comma-separated functions (default: all the stack runs)"
+    )
+    parser.add_argument(
+        "--before", default="", help="also spawn the lazy product as of this git ref"
+    )
+    parser.add_argument(
+        "--lazy-ref", default="", help="spawn the lazy product as of this git ref, not the tree"
+    )
+    parser.add_argument("--no-importtime", action="store_true", help="skip the -X importtime part")
+
+
+Sources = dict[str, Path]  # variant -> functions/ directory, when not the working tree's
+
+
 def function_command(
-    stack: Stack, port: int, eager: bool
+    stack: Stack, function: str, port: int, variant: str, sources: Sources
 ) -> tuple[list[str], dict[str, str], Path]:
-    argv, env, cwd = services.command(stack, f"fn_{FUNCTION}")
+    argv, env, cwd = services.command(stack, f"fn_{function}")
     argv[argv.index("--port") + 1] = str(port)
-    if eager:
+    if variant in sources:
+        cwd = sources[variant]
+        argv[argv.index("--source") + 1] = str(cwd / "main.py")
+    if variant == "eager":
         if argv[1:3] != ["-m", "functions_framework"]:
             raise RuntimeError(f"unexpected function command line: {argv}")
         argv = [argv[0], "-c", EAGER_CODE, *argv[3:]]
@@ -103,7 +131,7 @@ def wait_port(port: int, started: float) -> float:
     raise TimeoutError(f"port {port} did not open")
 
 
-def request(port: int, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+def send(port: int, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
     conn = http.client.HTTPConnection(HOST, port, timeout=DEADLINE_S)
     try:
         conn.request(method, path, body=body, headers=headers)
@@ -114,224 +142,190 @@ def request(port: int, method: str, path: str, headers: dict[str, str], body: by
         conn.close()
 
 
-def wait_ok(port: int, started: float, method: str, path: str, headers: dict[str, str]) -> float:
-    """Retry while the worker is not accepting yet; any answer but 200 is a failure."""
-    body = b'{"prompt": "cold start", "count": 1}' if method == "POST" else b""
-    if body:
-        headers = {**headers, "Content-Type": "application/json"}
+def wait_ok(port: int, started: float, ep: Endpoint | None) -> float:
+    """Retry while the worker is not accepting yet; any other answer than expected fails.
+    ``ep`` None: ``GET /healthz``."""
+    method, path = ("GET", "/healthz") if ep is None else (ep.method, ep.path)
+    status = 200 if ep is None else ep.status
+    headers = {} if ep is None else ep.request_headers()
+    body = b"" if ep is None else ep.request_body()
     while time.perf_counter() - started < DEADLINE_S:
         try:
-            status = request(port, method, path, headers, body)
+            got = send(port, method, path, headers, body)
         except OSError:
             time.sleep(POLL_S)
             continue
-        if status != 200:
-            raise RuntimeError(f"{method} {path} on port {port} answered {status}")
+        if got != status:
+            raise RuntimeError(f"{method} {path} on port {port} answered {got}")
         return time.perf_counter()
     raise TimeoutError(f"{method} {path} on port {port}: no answer in {DEADLINE_S} s")
 
 
-def cold_start(stack: Stack, user: BenchUser, eager: bool, label: str) -> Run:
+def cold_start(stack: Stack, ep: Endpoint, variant: str, label: str, sources: Sources) -> Run:
     port = free_port()
-    argv, env, cwd = function_command(stack, port, eager)
-    log = stack.options.state_dir / "logs" / f"cold-{label}.log"
+    argv, env, cwd = function_command(stack, ep.function, port, variant, sources)
+    log = stack.options.state_dir / "logs" / f"cold-{ep.function}-{label}.log"
     child = Child(f"cold-{label}", argv, env=env, cwd=cwd, log=log)
     started = time.perf_counter()
     child.start()
     try:
         port_at = wait_port(port, started)
-        health_at = wait_ok(port, started, "GET", "/healthz", {})
-        generate_at = wait_ok(port, started, "POST", GENERATE_PATH, user.headers)
+        health_at = wait_ok(port, started, None) if ep.has_healthz else math.nan
+        main_at = wait_ok(port, started, ep)
         assert child.proc is not None
         pids = group_pids(child.proc.pid)
+        cpu = cpu_seconds(pids)
         rss = sum(status_kib(p).get("VmRSS", 0) for p in pids)
         pss = sum(pss_kib(p) for p in pids)
-    except (TimeoutError, RuntimeError):
-        print(log.read_text(errors="replace")[-2000:])
-        raise
+    except (TimeoutError, RuntimeError) as exc:
+        raise RuntimeError(f"{exc}; log tail: {log.read_text(errors='replace')[-600:]}") from exc
     finally:
         child.stop()
-    return Run(port_at - started, health_at - started, generate_at - started, rss, pss)
+    return Run(port_at - started, health_at - started, main_at - started, cpu, rss, pss)
 
 
-Entry = tuple[int, int, str]  # cumulative microseconds, nesting depth, module
-_IMPORTTIME = re.compile(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)")
-
-
-def parse_importtime(text: str) -> list[Entry]:
-    entries = []
-    for line in text.splitlines():
-        if match := _IMPORTTIME.match(line):
-            entries.append((int(match[1]), (len(match[2]) - 1) // 2, match[3]))
-    return entries
-
-
-def import_main_times(stack: Stack) -> list[Entry]:
-    """``python -X importtime -c "import main"`` in the function's directory and environment."""
-    argv, env, cwd = services.command(stack, f"fn_{FUNCTION}")
-    proc = subprocess.run(
-        [argv[0], "-X", "importtime", "-c", "import main"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
+def extract(ref: str, into: Path) -> Path:
+    """``functions/`` as of ``ref``, extracted with ``git archive`` (no worktree)."""
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, "functions"], cwd=ROOT, capture_output=True,
         check=True,
-    )
-    entries = parse_importtime(proc.stderr)
-    # Drop interpreter start-up (site, encodings): keep the subtree that ends with main.
-    end = max(i for i, (_, depth, name) in enumerate(entries) if name == "main" and depth == 0)
-    start = end
-    while start > 0 and entries[start - 1][1] > 0:
-        start -= 1
-    return entries[start : end + 1]
+    )  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "functions"
 
 
-def first_request_times(stack: Stack, user: BenchUser) -> list[tuple[float, list[Entry]]]:
-    """Imports a lazy worker makes during its first request and its first generate, with each
-    request's latency: one spawn with PYTHONPROFILEIMPORTTIME=1, its log cut at each request
-    (after a pause that lets the log settle; not part of the timed runs)."""
-    port = free_port()
-    argv, env, cwd = function_command(stack, port, eager=False)
-    env["PYTHONPROFILEIMPORTTIME"] = "1"
-    log = stack.options.state_dir / "logs" / "cold-importtime.log"
-    child = Child("cold-importtime", argv, env=env, cwd=cwd, log=log)
-    started = time.perf_counter()
-    child.start()
-    marks, took = [], []
-    try:
-        wait_port(port, started)
-        for method, path, headers in (
-            ("GET", "/healthz", {}),
-            ("POST", GENERATE_PATH, user.headers),
-        ):
-            time.sleep(0.5)
-            marks.append(log.stat().st_size)
-            sent = time.perf_counter()
-            took.append(wait_ok(port, sent, method, path, headers) - sent)
-        time.sleep(0.5)
-        marks.append(log.stat().st_size)
-    finally:
-        child.stop()
-    data = log.read_bytes()
-    return [
-        (took[i], parse_importtime(data[marks[i] : marks[i + 1]].decode(errors="replace")))
-        for i in range(2)
-    ]
+def measure(
+    stack: Stack, callers: Callers, functions: list[str], variants: list[str], runs: int,
+    sources: Sources,
+) -> tuple[dict[str, dict[str, list[Run]]], dict[str, str]]:  # fmt: skip
+    results: dict[str, dict[str, list[Run]]] = {}
+    failures: dict[str, str] = {}
+    for function in functions:
+        ep = endpoint(function, callers)
+        per = results[function] = {v: [] for v in variants}
+        print(f"{function}: {ep.label} ({ep.auth})", flush=True)
+        try:
+            for variant in variants:  # untimed: warm page cache and .pyc files
+                cold_start(stack, ep, variant, f"{variant}-warmup", sources)
+            for index in range(runs):
+                for variant in variants:
+                    run = cold_start(stack, ep, variant, f"{variant}-{index}", sources)
+                    per[variant].append(run)
+        except RuntimeError as exc:
+            failures[function] = str(exc)
+            print(f"  failed: {exc}", flush=True)
+    return results, failures
 
 
-def eager_module_times(stack: Stack) -> list[Entry]:
-    """What each eager import costs once main and the handler module are loaded."""
-    argv, env, cwd = services.command(stack, f"fn_{FUNCTION}")
-    marker = "-- eager --"
-    code = (
-        f"import sys, main, genmedia.handlers.generate_image; print({marker!r}, file=sys.stderr); "
-        + "; ".join(f"import {m}" for m in EAGER_MODULES)
-    )
-    proc = subprocess.run(
-        [argv[0], "-X", "importtime", "-c", code],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return parse_importtime(proc.stderr.split(marker, 1)[1])
+def _med(runs: list[Run], attr: str) -> float:
+    values = [getattr(r, attr) for r in runs]
+    return math.nan if not values else median(values)
 
 
-def print_top(title: str, entries: list[Entry], top: int = 10) -> None:
-    total = sum(cum for cum, depth, _ in entries if depth == 0) / 1000
-    print(
-        f"\n{title}: {len(entries)} modules, top-level imports {total:.0f} ms; "
-        f"top {top} cumulative (ms)"
-    )
-    rows = sorted(entries, reverse=True)[:top]
-    print_table(
-        ["module", "cumulative", "depth"],
-        [[name, f"{cum / 1000:.1f}", depth] for cum, depth, name in rows],
-    )
+def _cell(value: float, scale: float = 1.0) -> str:
+    return "-" if math.isnan(value) else f"{value / scale:.2f}"
 
 
-def collect_import_times(stack: Stack, user: BenchUser) -> dict[str, list[Entry]]:
-    (health_s, health), (generate_s, generate) = first_request_times(stack, user)
-    return {
-        'python -X importtime -c "import main" (gunicorn master, at start)': import_main_times(
-            stack
-        ),
-        f"worker, first request (GET /healthz took {health_s * 1000:.0f} ms)": health,
-        f"worker, first POST /v1/images:generate (took {generate_s * 1000:.0f} ms)": generate,
-        "eager": [e for e in eager_module_times(stack) if e[1] == 0],
-    }
-
-
-def print_import_times(profile: dict[str, list[Entry]]) -> None:
-    print(
-        "\nimport times, lazy path (-X importtime, one run each; it adds its own overhead;"
-        "\nmodules imported inside an entry point's body show at depth 0)"
-    )
-    for title, entries in profile.items():
-        if title != "eager":
-            print_top(title, entries)
-    print("\neager list, each imported after main and the handler module (ms):")
-    costs = {name: f"{cum / 1000:.0f}" for cum, _, name in profile["eager"]}
-    print("  " + ", ".join(f"{m} {costs.get(m, '0 (already loaded)')}" for m in EAGER_MODULES))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed spawns per variant")
-    args = parser.parse_args()
-    print_context(f"cold start: {FUNCTION}, lazy (as shipped) vs eager client imports")
-    started = time.perf_counter()
-    runs: dict[str, list[Run]] = {"lazy": [], "eager": []}
-    with local_stack() as stack:
-        user = generous_user(stack, images_per_day=1000)
-        for variant in runs:  # untimed: warm page cache and .pyc files
-            cold_start(stack, user, variant == "eager", f"{variant}-warmup")
-        for index in range(args.runs):
-            for variant, results in runs.items():
-                results.append(cold_start(stack, user, variant == "eager", f"{variant}-{index}"))
-        profile = collect_import_times(stack, user)
-
-    print(f"\nseconds from spawn, {args.runs} spawns per variant, variants alternating")
-    header = ["variant"]
-    for milestone in MILESTONES:
-        header += [f"{milestone} median", "max"]
-    header += ["RSS MiB", "PSS MiB"]
+def timing_table(results: dict[str, dict[str, list[Run]]], variants: list[str], runs: int) -> Table:
+    columns = ["function"]
+    for v in variants:
+        columns += [f"{v} port", f"{v} /healthz", f"{v} main"]
+    columns += ["lazy/eager main", "lazy/eager CPU"]
+    if "before" in variants:
+        columns += ["lazy/before main"]
     rows: list[list[object] | None] = []
-    for variant, results in runs.items():
-        columns = [
-            [r.port_s for r in results],
-            [r.health_s for r in results],
-            [r.generate_s for r in results],
-        ]
-        row: list[object] = [variant]
-        for values in columns:
-            row += [f"{median(values):.2f}", f"{max(values):.2f}"]
+    for function, per in results.items():
+        if not all(per[v] for v in variants):
+            continue
+        row: list[object] = [function]
+        for v in variants:
+            row += [_cell(_med(per[v], a)) for a in ("port_s", "health_s", "main_s")]
         row += [
-            mib(median([r.rss_kib for r in results])),
-            mib(median([r.pss_kib for r in results])),
+            f"{_med(per['lazy'], 'main_s') / _med(per['eager'], 'main_s'):.2f}x",
+            f"{_med(per['lazy'], 'cpu_s') / _med(per['eager'], 'cpu_s'):.2f}x",
         ]
+        if "before" in variants:
+            row.append(f"{_med(per['lazy'], 'main_s') / _med(per['before'], 'main_s'):.2f}x")
         rows.append(row)
-    lazy, eager = runs["lazy"], runs["eager"]
-    delta: list[object] = ["eager - lazy"]
-    for attr in ("port_s", "health_s", "generate_s"):
-        diff = median([getattr(r, attr) for r in eager]) - median([getattr(r, attr) for r in lazy])
-        delta += [f"{diff:+.2f}", ""]
-    delta += [
-        f"{(median([r.rss_kib for r in eager]) - median([r.rss_kib for r in lazy])) / 1024:+.1f}",
-        f"{(median([r.pss_kib for r in eager]) - median([r.pss_kib for r in lazy])) / 1024:+.1f}",
+    return Table(
+        f"seconds from spawn to each answer (median of {runs} spawns, variants alternating)",
+        columns,
+        rows,
+        "main = the first answer of the function's main endpoint (table below); - = no /healthz;"
+        " CPU = the process group's user + system seconds at that answer.",
+    )
+
+
+def memory_table(results: dict[str, dict[str, list[Run]]], variants: list[str]) -> Table:
+    columns = ["function"] + [f"{v} {m}" for v in variants for m in ("CPU s", "RSS MiB", "PSS MiB")]
+    rows: list[list[object] | None] = []
+    for function, per in results.items():
+        if all(per[v] for v in variants):
+            row: list[object] = [function]
+            for v in variants:
+                row += [
+                    _cell(_med(per[v], "cpu_s")),
+                    _cell(_med(per[v], "rss_kib"), 1024),
+                    _cell(_med(per[v], "pss_kib"), 1024),
+                ]
+            rows.append(row)
+    return Table(
+        "CPU seconds and memory at the first main answer (medians; master + worker)", columns, rows
+    )
+
+
+def endpoint_table(callers: Callers, functions: list[str]) -> Table:
+    rows: list[list[object] | None] = []
+    for function in functions:
+        ep = endpoint(function, callers)
+        rows.append([function, ep.label.split("?")[0], ep.auth, ep.status])
+    return Table("main endpoints", ["function", "request", "caller", "expected status"], rows)
+
+
+def checks(results: dict[str, dict[str, list[Run]]], failures: dict[str, str]) -> list[Check]:
+    out = []
+    for function, per in results.items():
+        claim = f"{function}: first main answer at most {TARGET_RATIO}x the eager baseline"
+        if function in failures:
+            out.append(Check(claim, False, f"a spawn failed: {failures[function][:300]}"))
+            continue
+        lazy, eager = _med(per["lazy"], "main_s"), _med(per["eager"], "main_s")
+        cpu = _med(per["lazy"], "cpu_s") / _med(per["eager"], "cpu_s")
+        detail = f"lazy {lazy:.2f} s, eager {eager:.2f} s: {lazy / eager:.2f}x (CPU {cpu:.2f}x)"
+        out.append(Check(claim, lazy / eager <= TARGET_RATIO, detail))
+    return out
+
+
+def run(args: argparse.Namespace) -> ScenarioResult:
+    variants = ["lazy", "eager"] + (["before"] if args.before else [])
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="genmedia-cold-") as tmp, local_stack() as stack:
+        refs = {"before": args.before, "lazy": args.lazy_ref, "eager": args.lazy_ref}
+        sources = {v: extract(ref, Path(tmp) / v) for v, ref in refs.items() if ref}
+        functions = [f for f in args.functions.split(",") if f] or list(stack.function_names)
+        callers = prepare(stack, functions)
+        results, failures = measure(stack, callers, functions, variants, args.runs, sources)
+        profile = [] if args.no_importtime else import_time_tables(stack, callers)
+    tables = [
+        timing_table(results, variants, args.runs),
+        memory_table(results, variants),
+        endpoint_table(callers, functions),
+        *profile,
     ]
-    rows += [None, delta]
-    print_table(header, rows)
-    print("RSS/PSS: master + worker after the first generate (medians)")
-    print("each run, seconds (port open / healthz / generate):")
-    for variant, results in runs.items():
-        cells = [f"{r.port_s:.2f}/{r.health_s:.2f}/{r.generate_s:.2f}" for r in results]
-        print(f"  {variant:<6}" + "  ".join(cells))
-    print_import_times(profile)
-    print(f"\ntotal run time {time.perf_counter() - started:.0f} s")
-    print_load()
+    figures = {
+        "runs": {
+            f: {v: [asdict(r) for r in rs] for v, rs in per.items()} for f, per in results.items()
+        },
+        "failures": failures,
+        "eager_modules": list(EAGER_MODULES),
+        "before": args.before,
+        "lazy_ref": args.lazy_ref or "working tree",
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return ScenarioResult(NAME, tables, checks(results, failures), [], figures)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(standalone(sys.modules[__name__]))

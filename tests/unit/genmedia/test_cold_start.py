@@ -1,0 +1,71 @@
+"""What a cold instance loads before its first request needs it (cold start is user-visible
+latency): entry points and handler modules load no client library, and an image's processing
+loads only the Pillow codecs of the formats it reads and writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.local.routes import load_routes
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
+CLOUD_ENV = {
+    "K_SERVICE": "health",
+    "GOOGLE_CLOUD_PROJECT": "genmedia-prod",
+    "GENMEDIA_MEDIA_BUCKET": "genmedia-prod-media",
+}
+# Loaded with the first request that uses them, never at start or with a handler module.
+HEAVY = (
+    "firebase_admin",
+    "google.cloud.firestore",
+    "google.cloud.storage",
+    "google.cloud.tasks_v2",
+    "google.genai",
+    "google.auth.transport.requests",
+    "grpc",
+    "requests",
+    "PIL",
+)
+
+
+def modules_after(code: str) -> list[str]:
+    """``sys.modules`` after ``code`` runs in a fresh interpreter configured as in the cloud."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"import json, sys; {code}; print(json.dumps(sorted(sys.modules)))"],
+        cwd=FUNCTIONS_DIR,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(FUNCTIONS_DIR), **CLOUD_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    loaded: list[str] = json.loads(out)
+    return loaded
+
+
+def heavy_in(loaded: list[str]) -> list[str]:
+    return [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+@pytest.mark.parametrize("function", sorted(load_routes().functions))
+def test_main_and_a_handler_module_load_no_client_library(function: str) -> None:
+    assert heavy_in(modules_after(f"import main, genmedia.handlers.{function}")) == []
+
+
+def test_processing_an_image_loads_only_the_codecs_it_uses() -> None:
+    code = (
+        "import io; from PIL import Image; "
+        "from genmedia.media.processing import process_image; "
+        "buffer = io.BytesIO(); Image.new('RGB', (64, 64), 'red').save(buffer, format='PNG'); "
+        "assert process_image(buffer.getvalue()).thumbnail[:4] == b'RIFF'"
+    )
+    plugins = [m for m in modules_after(code) if m.endswith("ImagePlugin")]
+    # Pillow's five preloaded formats and WebP (thumbnails); not all ~45 of its plugins.
+    assert sorted(plugins) == [
+        f"PIL.{name}ImagePlugin" for name in ("Bmp", "Gif", "Jpeg", "Png", "Ppm", "WebP")
+    ]

@@ -1,12 +1,16 @@
 """Revocation and disabled-account checks, cached per instance for reads.
 
 firebase-admin's ``check_revoked=True`` looks the user up in Identity Toolkit on every request:
-a network round trip each time. Requests that spend or change something (every method but GET
-and HEAD) keep doing exactly that. Reads use this cache instead: a user's revocation time and
-disabled flag, fetched once and trusted for ``ttl_s`` (``GENMEDIA_REVOCATION_CACHE_SECONDS``,
-30 s by default; 0 turns the cache off). The trade-off: a revoked or disabled user may still
-*read* their own data for up to that long on an instance that looked them up just before;
-they can never spend, and every instance refuses them once its entry expires.
+a network round trip each time. Requests that spend or change something keep doing exactly
+that. Read-only requests use this cache instead: a user's revocation time and disabled flag,
+fetched once and trusted for ``ttl_s`` (``GENMEDIA_REVOCATION_CACHE_SECONDS``, 30 s by default;
+0 turns the cache off). Read-only means GET and HEAD, signing URLs of one's own assets (a POST
+that changes nothing) and the replay of a completed idempotent request (it returns the stored
+response and spends nothing; a keyed request that runs checks afresh before it runs). The
+trade-off: a revoked or disabled user may still *read* their own data, get URLs to it or a
+response they already had, for up to that long on an instance that looked them up just before;
+they can never spend or change anything, and every instance refuses them once its entry
+expires.
 """
 
 from __future__ import annotations

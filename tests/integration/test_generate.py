@@ -154,6 +154,34 @@ def test_reads_honour_a_revocation_within_the_cache_window_and_spending_at_once(
     assert_problem(resp, 401, "UNAUTHENTICATED")
 
 
+def test_replays_and_signed_urls_honour_a_revocation_within_the_window_new_keys_at_once(
+    gateway: Gateway, db: firestore.Client, make_user: Callable[..., User],
+    auth_emulator: AuthEmulator,
+) -> None:  # fmt: skip
+    # A replay returns a response the caller already had and signing a URL changes nothing:
+    # both are read-only and may trust the cached state for the window (2 s here).
+    user = make_user()
+    old = forged_token(gateway_project(auth_emulator), user.uid, issued_ago=120)
+    keyed = {"Idempotency-Key": uuid.uuid4().hex}
+    first = gateway.post(PATH, token=old, json={"prompt": "x"}, headers=keyed)
+    assert first.status_code == 200
+    sign = f"/v1/assets/{first.json()['assets'][0]['id']}:signUrl"
+    assert gateway.post(sign, token=old, json={}).status_code == 200  # cached now
+    auth_emulator.revoke_tokens(user.uid)
+    new_key = {"Idempotency-Key": uuid.uuid4().hex}
+    refused = gateway.post(PATH, token=old, json={"prompt": "x"}, headers=new_key)
+    assert_problem(refused, 401, "UNAUTHENTICATED")
+    assert len(owned_assets(db, user.uid)) == 1  # the refused key generated nothing
+    for path, body, headers in ((PATH, {"prompt": "x"}, keyed), (sign, {}, {})):
+        deadline = time.monotonic() + 10
+        while (
+            resp := gateway.post(path, token=old, json=body, headers=headers)
+        ).status_code == 200:
+            assert time.monotonic() < deadline, f"a revoked token still calls {path}"
+            time.sleep(0.2)
+        assert_problem(resp, 401, "UNAUTHENTICATED")
+
+
 def gateway_project(auth: AuthEmulator) -> str:
     return auth.project_id
 

@@ -27,6 +27,7 @@ router = function_router("issue_signed_url")
     response_model=SignUrlResponse,
     summary="A signed URL for one asset variant",
     errors=[404, 413, 415, 422],
+    read_only=True,
 )
 def sign_url(req: Request) -> dict[str, Any]:
     body = req.json(SignUrlRequest)
@@ -41,6 +42,7 @@ def sign_url(req: Request) -> dict[str, Any]:
     response_model=BatchSignUrlsResponse,
     summary="Signed URLs for up to 100 assets",
     errors=[413, 415, 422],
+    read_only=True,
 )
 def batch_sign_urls(req: Request) -> dict[str, Any]:
     body = req.json(BatchSignUrlsRequest)

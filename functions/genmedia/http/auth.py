@@ -2,8 +2,9 @@
 
 Tokens are verified by firebase-admin. Requests that spend or change something check
 revocation and disabled accounts with Identity Toolkit every time (``check_revoked=True``);
-reads (GET, HEAD) check them through the instance's ``RevocationCache`` (genmedia.revocation,
-where the trade-off is explained). Roles are in ``genmedia.principal``.
+read-only routes (GET, HEAD, signing a URL) and idempotent replays check them through the
+instance's ``RevocationCache`` (genmedia.revocation, where the trade-off is explained): the
+router says which with ``fresh``. Roles are in ``genmedia.principal``.
 """
 
 from __future__ import annotations
@@ -100,9 +101,6 @@ def _check_lifetime(claims: dict[str, Any]) -> None:
         raise Unauthenticated("The ID token is invalid")
 
 
-READ_METHODS = ("GET", "HEAD")
-
-
 class FirebaseAuthenticator:
     """The router's authenticator: the request's Bearer token, verified, as a Principal."""
 
@@ -114,9 +112,9 @@ class FirebaseAuthenticator:
         self._app = app
         self._revocations = revocations
 
-    def __call__(self, req: Request) -> Principal:
+    def __call__(self, req: Request, *, fresh: bool) -> Principal:
         token = _bearer(req)
-        cached = self._revocations is not None and req.method in READ_METHODS
+        cached = self._revocations is not None and not fresh
         claims = verify(token, self._app(), check_revoked=not cached)
         if cached and self._revocations is not None:
             self._revocations().check(str(claims["uid"]), float(claims["iat"]))

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import flask
 import pydantic_core
@@ -36,7 +36,15 @@ from genmedia.principal import Role, require_role
 HandlerResult = Response | Stream | Mapping[str, Any] | BaseModel
 Handler = Callable[[Request], HandlerResult]
 H = TypeVar("H", bound=Handler)
-Authenticator = Callable[[Request], object]
+
+
+class Authenticator(Protocol):
+    """Verifies the caller (raise Unauthenticated to refuse); ``fresh`` asks for the account's
+    current revocation state, otherwise the instance may trust a recently fetched one."""
+
+    def __call__(self, req: Request, *, fresh: bool) -> object: ...
+
+
 GuardFactory = Callable[[], idempotency.IdempotencyGuard]
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -46,6 +54,7 @@ ROUTE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _METHOD_ORDER = (*ROUTE_METHODS, "HEAD", "OPTIONS")
 _PARAM_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NO_BODY_STATUSES = frozenset({204, 304})
+READ_METHODS = frozenset({"GET", "HEAD"})
 _log = get_logger("genmedia.http")
 
 
@@ -68,6 +77,7 @@ class Route:
     status: int = 200
     roles: tuple[Role, ...] = ()  # empty: any authenticated caller
     idempotent: bool = False
+    read_only: bool = False  # spends and changes nothing: revocation may be checked cached
 
     @property
     def operation_id(self) -> str:
@@ -106,6 +116,9 @@ class Router:
     """Routes for one function. ``authenticator``, when given, runs before every auth=True
     handler (raise Unauthenticated to refuse) and its result lands on ``Request.principal``;
     without one, auth=True only documents the route and the handler must authenticate.
+    Read-only routes authenticate with ``fresh=False``, the others with ``fresh=True``; an
+    idempotent route with a key authenticates with ``fresh=False`` and again with
+    ``fresh=True`` only when its handler is about to run, so a replay asks nobody.
     ``settings`` is the Settings, or how to get them at dispatch. Routes declared
     ``idempotent`` run through the guard ``idempotency`` makes when an Idempotency-Key is sent.
     """
@@ -150,11 +163,14 @@ class Router:
         status: int = 200,
         roles: Iterable[Role] = (),
         idempotent: bool = False,
+        read_only: bool | None = None,
     ) -> Callable[[H], H]:
         """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results.
 
         ``roles`` limits the route to callers with one of them (checked before anything else
         runs); ``idempotent`` makes an Idempotency-Key replay the first completed response.
+        ``read_only`` (default: GET) says the route spends and changes nothing, e.g. a POST
+        that signs a URL; only such routes may check revocation through the instance's cache.
         """
         method = method.upper()
         if method not in ROUTE_METHODS:
@@ -170,6 +186,7 @@ class Router:
                 method, pattern, handler, self.function_name, regex, names,
                 request_model, query_model, response_model, summary, description,
                 auth, tuple(sorted(set(errors))), public, status, tuple(roles), idempotent,
+                method in READ_METHODS if read_only is None else read_only,
             )  # fmt: skip
             self._routes.append(route)
             # Literal segments beat parameters: /v1/assets/search before /v1/assets/{id}.
@@ -209,11 +226,14 @@ class Router:
         if selected is None:
             raise MethodNotAllowed(self._allowed(matches))
         route, req.path_params = selected
+        key = req.header(idempotency.HEADER) if route.idempotent else None
         if route.auth and self._authenticator is not None:
-            req.principal = self._authenticator(req)
+            # A keyed request may be a replay, which spends nothing: its fresh check waits
+            # until the handler is about to run (``_idempotent``).
+            fresh = not route.read_only and key is None
+            req.principal = self._authenticator(req, fresh=fresh)
         if route.roles:
             require_role(principal_of(req), *route.roles)
-        key = req.header(idempotency.HEADER) if route.idempotent else None
         if key is not None:
             return self._idempotent(route, req, key)
         return self._success(route, route.handler(req))
@@ -226,6 +246,8 @@ class Router:
         live: list[Result] = []
 
         def work() -> idempotency.StoredResponse:
+            if route.auth and self._authenticator is not None and not route.read_only:
+                req.principal = self._authenticator(req, fresh=True)
             result = self._success(route, route.handler(req))
             live.append(result)
             # RateLimit headers describe the moment of the first request, not the response.

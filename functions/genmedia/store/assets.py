@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import AssetRecord
+from genmedia.store.snapshots import fields_of
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -53,7 +54,7 @@ class AssetRepository:
 
     def get(self, asset_id: str, txn: firestore.Transaction | None = None) -> AssetRecord | None:
         snap = self._ref(asset_id).get(transaction=txn)
-        return AssetRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        return AssetRecord.from_doc(snap.id, fields_of(snap) or {}) if snap.exists else None
 
     def get_many(
         self, asset_ids: Iterable[str], txn: firestore.Transaction | None = None
@@ -63,7 +64,7 @@ class AssetRepository:
         if not refs:
             return {}
         return {
-            s.id: AssetRecord.from_doc(s.id, s.to_dict() or {})
+            s.id: AssetRecord.from_doc(s.id, fields_of(s) or {})
             for s in self.db.get_all(refs, transaction=txn)
             if s.exists
         }
@@ -105,4 +106,4 @@ class AssetRepository:
         query = query.order_by("__name__", direction=direction)
         if after is not None:
             query = query.start_after({"create_time": after[0], "__name__": after[1]})
-        return [AssetRecord.from_doc(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]
+        return [AssetRecord.from_doc(s.id, fields_of(s) or {}) for s in query.limit(limit).stream()]

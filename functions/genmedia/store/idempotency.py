@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import IdempotencyRecord
+from genmedia.store.snapshots import fields_of
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -38,7 +39,7 @@ class IdempotencyRepository:
         snap = self._ref(doc_id).get()
         if not snap.exists:
             return None
-        return IdempotencyRecord.from_doc(snap.to_dict() or {}), snap.update_time
+        return IdempotencyRecord.from_doc(fields_of(snap) or {}), snap.update_time
 
     def replace(self, doc_id: str, record: IdempotencyRecord, unchanged_since: datetime) -> bool:
         """Overwrite the record if nobody wrote it after ``unchanged_since``; else False."""

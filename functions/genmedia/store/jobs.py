@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import JobRecord
+from genmedia.store.snapshots import fields_of
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -38,7 +39,7 @@ class JobRepository:
 
     def get(self, job_id: str, txn: firestore.Transaction | None = None) -> JobRecord | None:
         snap = self._ref(job_id).get(transaction=txn)
-        return JobRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        return JobRecord.from_doc(snap.id, fields_of(snap) or {}) if snap.exists else None
 
     def in_state_before(self, state: str, before: datetime, limit: int) -> list[JobRecord]:
         """Up to ``limit`` jobs in ``state`` not updated since ``before``, oldest first."""
@@ -61,4 +62,4 @@ class JobRepository:
         query = query.order_by("__name__", direction=firestore.Query.DESCENDING)
         if after is not None:
             query = query.start_after({"create_time": after[0], "__name__": after[1]})
-        return [JobRecord.from_doc(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]
+        return [JobRecord.from_doc(s.id, fields_of(s) or {}) for s in query.limit(limit).stream()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import UsageRecord, UserRecord
+from genmedia.store.snapshots import fields_of
 from genmedia.store.users import COLLECTION as USERS
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ class UsageRepository:
         }
         usage, user = snaps.get(usage_ref.path), snaps.get(user_ref.path)
         return (
-            UsageRecord.from_doc(usage.to_dict() if usage and usage.exists else None),
-            UserRecord.from_doc(uid, user.to_dict() if user and user.exists else None),
+            UsageRecord.from_doc(fields_of(usage) if usage else None),
+            UserRecord.from_doc(uid, fields_of(user) if user else None),
         )
 
     def put(self, txn: firestore.Transaction, uid: str, usage: UsageRecord) -> None:

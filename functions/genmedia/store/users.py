@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genmedia.store.records import UserRecord
+from genmedia.store.snapshots import fields_of
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -21,7 +22,7 @@ class UserRepository:
 
     def get(self, uid: str, txn: firestore.Transaction | None = None) -> UserRecord:
         snap = self._ref(uid).get(transaction=txn)
-        return UserRecord.from_doc(uid, snap.to_dict() if snap.exists else None)
+        return UserRecord.from_doc(uid, fields_of(snap))
 
     def merge_in(self, txn: firestore.Transaction, uid: str, fields: dict[str, Any]) -> None:
         """Merge ``fields`` into ``users/{uid}`` as part of ``txn``."""

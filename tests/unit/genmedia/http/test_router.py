@@ -323,7 +323,7 @@ def test_preflight_for_unknown_path_is_404() -> None:
 def test_authenticator_runs_only_for_auth_routes() -> None:
     seen: list[str] = []
 
-    def authenticate(req: Request) -> object:
+    def authenticate(req: Request, *, fresh: bool) -> object:
         seen.append(req.path)
         if req.header("Authorization") != "Bearer good":
             raise Unauthenticated("Missing or invalid ID token")
@@ -359,8 +359,10 @@ class Thing(ApiModel):
 def guarded_router() -> tuple[Router, list[str], Any]:
     db, clock, calls = InMemoryDatabase(), FakeClock(), []
 
-    def authenticate(req: Request) -> Principal:
+    def authenticate(req: Request, *, fresh: bool) -> Principal:
         role = req.header("X-Role") or "user"
+        if req.header("X-Revoked") and fresh:
+            raise Unauthenticated("The ID token has been revoked")
         return Principal("u1", role)  # type: ignore[arg-type]
 
     guard = IdempotencyGuard(db.idempotency, clock, timedelta(hours=1))
@@ -405,6 +407,46 @@ def test_an_idempotent_route_replays_the_exact_first_response() -> None:
         router, "POST", "/v1/things", json_body={"name": "b"}, headers={"Idempotency-Key": "k"}
     )
     assert other.status_code == 422 and body_of(other)["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_a_replay_needs_no_fresh_revocation_check_but_a_run_does() -> None:
+    router, calls, db = guarded_router()
+    send = {"json_body": {"name": "a"}, "headers": {"Idempotency-Key": "k"}}
+    first = call(router, "POST", "/v1/things", **send)  # type: ignore[arg-type]
+    # Revoked since: the replay returns what the caller already had and spends nothing...
+    revoked = {"Idempotency-Key": "k", "X-Revoked": "1"}
+    again = call(router, "POST", "/v1/things", json_body={"name": "a"}, headers=revoked)
+    assert again.status_code == 201 and again.get_data() == first.get_data()
+    # ...but a new key would run the handler: refused, and the key is not kept.
+    new = {"Idempotency-Key": "k2", "X-Revoked": "1"}
+    refused = call(router, "POST", "/v1/things", json_body={"name": "a"}, headers=new)
+    assert refused.status_code == 401 and calls == ["a"] and len(db.state.idempotency) == 1
+    unkeyed = call(
+        router, "POST", "/v1/things", json_body={"name": "a"}, headers={"X-Revoked": "1"}
+    )
+    assert unkeyed.status_code == 401 and calls == ["a"]
+
+
+def test_only_read_only_routes_authenticate_with_a_cached_revocation_state() -> None:
+    fresh_by_path: dict[str, bool] = {}
+
+    def authenticate(req: Request, *, fresh: bool) -> object:
+        fresh_by_path[f"{req.method} {req.path}"] = fresh
+        return {"uid": "u1"}
+
+    router = Router("x", settings=make_settings(), authenticator=authenticate)
+    for method, path, read_only in [
+        ("GET", "/v1/a", None), ("POST", "/v1/b", None), ("POST", "/v1/c", True),
+        ("DELETE", "/v1/d", None), ("GET", "/v1/e", False),
+    ]:  # fmt: skip
+        router.route(method, path, read_only=read_only)(lambda _: {})
+    for method, path in [("GET", "/v1/a"), ("POST", "/v1/b"), ("POST", "/v1/c"),
+                         ("DELETE", "/v1/d"), ("GET", "/v1/e"), ("HEAD", "/v1/a")]:  # fmt: skip
+        assert call(router, method, path).status_code == 200
+    assert fresh_by_path == {
+        "GET /v1/a": False, "POST /v1/b": True, "POST /v1/c": False,
+        "DELETE /v1/d": True, "GET /v1/e": True, "HEAD /v1/a": False,
+    }  # fmt: skip
 
 
 def test_without_a_key_an_idempotent_route_runs_every_time() -> None:

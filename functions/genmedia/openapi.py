@@ -69,9 +69,13 @@ def _model_keys(routes: list[Route]) -> list[_ModelKey]:
 
 
 def _error_statuses(route: Route) -> list[int]:
-    implied = {500}
+    # Any request line over the server's limit (server.MAX_REQUEST_LINE) is refused with a 414
+    # before routing, whatever the operation: a long query string is enough.
+    implied = {414, 500}
     if route.auth:
         implied.add(401)
+    if route.roles:
+        implied.add(403)
     if route.param_names:
         implied.add(404)
     if route.request_model is not None:

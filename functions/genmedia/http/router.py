@@ -50,6 +50,22 @@ _log = get_logger("genmedia.http")
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: the success response of a route feeds the operation ``method pattern``,
+    each of its parameters taken by a runtime expression (``$response.body#/job/id``). Clients
+    and stateful fuzzers follow it from a creation to what it created."""
+
+    name: str
+    method: str
+    pattern: str
+    parameters: tuple[tuple[str, str], ...]
+
+
+def link(name: str, method: str, pattern: str, **parameters: str) -> Link:
+    return Link(name, method, pattern, tuple(parameters.items()))
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     pattern: str
@@ -68,6 +84,7 @@ class Route:
     status: int = 200
     roles: tuple[Role, ...] = ()  # empty: any authenticated caller
     idempotent: bool = False
+    links: tuple[Link, ...] = ()
 
     @property
     def operation_id(self) -> str:
@@ -150,11 +167,13 @@ class Router:
         status: int = 200,
         roles: Iterable[Role] = (),
         idempotent: bool = False,
+        links: Iterable[Link] = (),
     ) -> Callable[[H], H]:
         """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results.
 
         ``roles`` limits the route to callers with one of them (checked before anything else
-        runs); ``idempotent`` makes an Idempotency-Key replay the first completed response.
+        runs); ``idempotent`` makes an Idempotency-Key replay the first completed response;
+        ``links`` document where its success response leads (OpenAPI links).
         """
         method = method.upper()
         if method not in ROUTE_METHODS:
@@ -170,6 +189,7 @@ class Router:
                 method, pattern, handler, self.function_name, regex, names,
                 request_model, query_model, response_model, summary, description,
                 auth, tuple(sorted(set(errors))), public, status, tuple(roles), idempotent,
+                tuple(links),
             )  # fmt: skip
             self._routes.append(route)
             # Literal segments beat parameters: /v1/assets/search before /v1/assets/{id}.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from genmedia.http import ApiModel, Request, Router
+from genmedia.http import ApiModel, Request, Router, link
 from genmedia.openapi import build_openapi
 from tests.unit._helpers import make_settings
 
@@ -57,6 +57,7 @@ def build_routers() -> list[Router]:
         response_model=GenerateResponse,
         summary="Generate images",
         errors=[429, 503],
+        links=[link("GetAsset", "GET", "/v1/assets/{id}", id="$response.body#/assets/0/id")],
     )(generate_images)
     images.route("GET", "/v1/internal/stats", public=False)(handler)
     assets = Router("assets", settings=make_settings())
@@ -186,6 +187,26 @@ def test_server_and_role_refusals_are_documented() -> None:
         assert list(op["responses"]["414"]["content"]) == ["application/problem+json"]
     assert "403" in DOC["paths"]["/v1/assets/{id}"]["delete"]["responses"]
     assert "403" not in DOC["paths"]["/v1/assets/{id}"]["get"]["responses"]
+
+
+def test_links_lead_from_a_creation_to_what_it_created() -> None:
+    ok = DOC["paths"]["/v1/images:generate"]["post"]["responses"]["200"]
+    assert ok["links"] == {
+        "GetAsset": {
+            "operationId": "assets.get_asset",
+            "parameters": {"id": "$response.body#/assets/0/id"},
+        }
+    }
+    assert "links" not in DOC["paths"]["/v1/assets/{id}"]["get"]["responses"]["200"]
+
+
+def test_a_link_to_no_public_operation_is_rejected() -> None:
+    images = Router("images", settings=make_settings())
+    images.route("POST", "/v1/x", links=[link("Gone", "GET", "/v1/x/{id}", id="$request.path.id")])(
+        handler
+    )
+    with pytest.raises(ValueError, match="Gone"):
+        build_openapi([images], title="t", version="1")
 
 
 def test_path_and_query_parameters() -> None:

@@ -166,6 +166,8 @@ class _Builder:
         if route.response_model is not None and route.status != 204:
             schema = self.ref(route.response_model, "serialization")
             success["content"] = {"application/json": {"schema": schema}}
+        elif route.stream_type is not None:
+            success["content"] = {route.stream_type: {"schema": {"type": "string"}}}
         if route.links:
             success["links"] = {link.name: self._link(link) for link in route.links}
         responses = {str(route.status): success}

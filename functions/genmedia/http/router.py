@@ -85,6 +85,7 @@ class Route:
     roles: tuple[Role, ...] = ()  # empty: any authenticated caller
     idempotent: bool = False
     links: tuple[Link, ...] = ()
+    stream_type: str | None = None  # a streamed success body (documented as a string)
 
     @property
     def operation_id(self) -> str:
@@ -168,12 +169,14 @@ class Router:
         roles: Iterable[Role] = (),
         idempotent: bool = False,
         links: Iterable[Link] = (),
+        stream_type: str | None = None,
     ) -> Callable[[H], H]:
         """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results.
 
         ``roles`` limits the route to callers with one of them (checked before anything else
         runs); ``idempotent`` makes an Idempotency-Key replay the first completed response;
-        ``links`` document where its success response leads (OpenAPI links).
+        ``links`` document where its success response leads (OpenAPI links) and
+        ``stream_type`` the media type of a handler that returns a Stream.
         """
         method = method.upper()
         if method not in ROUTE_METHODS:
@@ -189,7 +192,7 @@ class Router:
                 method, pattern, handler, self.function_name, regex, names,
                 request_model, query_model, response_model, summary, description,
                 auth, tuple(sorted(set(errors))), public, status, tuple(roles), idempotent,
-                tuple(links),
+                tuple(links), stream_type,
             )  # fmt: skip
             self._routes.append(route)
             # Literal segments beat parameters: /v1/assets/search before /v1/assets/{id}.

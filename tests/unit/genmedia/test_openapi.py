@@ -65,6 +65,7 @@ def build_routers() -> list[Router]:
     assets.route("GET", "/v1/assets/{id}", response_model=Asset, summary="Get")(get_asset)
     assets.route("POST", "/v1/assets/{id}:undelete", response_model=Asset)(undelete_asset)
     assets.route("GET", "/v1/status", auth=False, response_model=None)(status)
+    assets.route("GET", "/v1/assets/{id}:watch", stream_type="text/event-stream")(watch_asset)
     assets.route("DELETE", "/v1/assets/{id}", roles=("admin", "user"), status=204)(delete_asset)
     return [images, assets]
 
@@ -86,6 +87,10 @@ def undelete_asset(req: Request) -> Mapping[str, Any]:
 
 
 def delete_asset(req: Request) -> Mapping[str, Any]:
+    return {}
+
+
+def watch_asset(req: Request) -> Mapping[str, Any]:
     return {}
 
 
@@ -141,7 +146,7 @@ def test_exactly_the_public_routes_are_documented() -> None:
     assert documented == routed
     assert "/v1/internal/stats" not in DOC["paths"]
     assert "/healthz" not in DOC["paths"]
-    assert len(routed) == 6
+    assert len(routed) == 7
 
 
 def test_operation_ids_and_security() -> None:
@@ -198,6 +203,12 @@ def test_links_lead_from_a_creation_to_what_it_created() -> None:
         }
     }
     assert "links" not in DOC["paths"]["/v1/assets/{id}"]["get"]["responses"]["200"]
+
+
+def test_a_streamed_success_documents_its_media_type() -> None:
+    ok = DOC["paths"]["/v1/assets/{id}:watch"]["get"]["responses"]["200"]
+    assert ok["content"] == {"text/event-stream": {"schema": {"type": "string"}}}
+    assert "content" not in DOC["paths"]["/v1/status"]["get"]["responses"]["200"]
 
 
 def test_a_link_to_no_public_operation_is_rejected() -> None:

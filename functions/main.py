@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import flask
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
 from genmedia import bootstrap, server
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 bootstrap.boot()
 server.configure()
+# Refusals of functions-framework's own Flask routing are problem+json too (werkzeug is loaded
+# with Flask already, so this costs the cold start nothing).
+functions_framework.errorhandler(HTTPException)(server.framework_refusal)
 
 
 @functions_framework.http

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE
-from genmedia.http.router import PARAM_VALUE_RE, Route, Router
+from genmedia.http.router import PARAM_VALUE_RE, Link, Route, Router
 
 REF_PREFIX = "#/components/schemas/"
 _REF_TEMPLATE = REF_PREFIX + "{model}"
@@ -69,9 +69,13 @@ def _model_keys(routes: list[Route]) -> list[_ModelKey]:
 
 
 def _error_statuses(route: Route) -> list[int]:
-    implied = {500}
+    # Any request line over the server's limit (server.MAX_REQUEST_LINE) is refused with a 414
+    # before routing, whatever the operation: a long query string is enough.
+    implied = {414, 500}
     if route.auth:
         implied.add(401)
+    if route.roles:
+        implied.add(403)
     if route.param_names:
         implied.add(404)
     if route.request_model is not None:
@@ -113,6 +117,7 @@ def _parameters(route: Route, query_schema: dict[str, Any] | None) -> list[dict[
 
 class _Builder:
     def __init__(self, routes: list[Route]) -> None:
+        self.operation_ids = {(r.method, r.pattern): r.operation_id for r in routes}
         keys = _model_keys(routes)
         modes: list[tuple[type[BaseModel], JsonSchemaMode]] = list(keys)
         refs, defs = models_json_schema(modes, ref_template=_REF_TEMPLATE) if keys else ({}, {})
@@ -150,11 +155,21 @@ class _Builder:
             op["security"] = [{"firebase": []}]
         return op
 
+    def _link(self, link: Link) -> dict[str, Any]:
+        target = self.operation_ids.get((link.method, link.pattern))
+        if target is None:
+            raise ValueError(f"link {link.name} leads to no public {link.method} {link.pattern}")
+        return {"operationId": target, "parameters": dict(link.parameters)}
+
     def _responses(self, route: Route) -> dict[str, Any]:
         success: dict[str, Any] = {"description": HTTPStatus(route.status).phrase}
         if route.response_model is not None and route.status != 204:
             schema = self.ref(route.response_model, "serialization")
             success["content"] = {"application/json": {"schema": schema}}
+        elif route.stream_type is not None:
+            success["content"] = {route.stream_type: {"schema": {"type": "string"}}}
+        if route.links:
+            success["links"] = {link.name: self._link(link) for link in route.links}
         responses = {str(route.status): success}
         for status in _error_statuses(route):
             responses[str(status)] = _problem_response(status)

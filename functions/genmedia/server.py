@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import flask
+    from werkzeug.exceptions import HTTPException
 
 MAX_HEADER_FIELD_BYTES = 16384
 MAX_HEADER_FIELDS = 100
@@ -69,6 +73,29 @@ def problem_response(status: int, reason: str) -> bytes:
     headers.update({"X-Request-ID": request_id, "Connection": "close"})
     head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return (head + "\r\n").encode("latin-1") + body
+
+
+def framework_refusal(exc: HTTPException) -> flask.Response:
+    """A request functions-framework's Flask app refuses before our router runs: its
+    ``/<path:path>`` rule matches no path holding a newline (the fuzz pass sent
+    ``/v1/assets/a%0Ab:undelete``) and ``/favicon.ico`` is its own 404. Answered like any other
+    refusal: problem+json with the security headers and a request id, not werkzeug's HTML page.
+    """
+    import flask
+    import pydantic_core
+
+    from genmedia.http.cors import apply_security_headers
+    from genmedia.http.headers import error_headers
+    from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, to_genmedia_error
+    from genmedia.http.tracing import request_id_from
+
+    err, _ = to_genmedia_error(exc)
+    request_id = request_id_from(flask.request.headers.get("X-Request-ID"))
+    headers = error_headers(err)
+    apply_security_headers(headers)
+    headers["X-Request-ID"] = request_id
+    body = pydantic_core.to_json(problem_body(err, request_id), fallback=str)
+    return flask.Response(body, err.status, headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def configure() -> None:

@@ -48,6 +48,19 @@ def test_unknown_path_is_a_problem_404(functions: Any, problem: Any, target: str
 
 
 @pytest.mark.parametrize("target", FUNCTIONS)
+@pytest.mark.parametrize("path", ["/v1/assets/a%0Ab:undelete", "/favicon.ico"])
+def test_paths_the_framework_refuses_are_problem_404s(
+    functions: Any, problem: Any, target: str, path: str
+) -> None:
+    """functions-framework's own routing matches no path holding a newline and serves
+    /favicon.ico itself; both were werkzeug's HTML 404 page (found by the fuzz pass)."""
+    response = functions.client(target).post(path, headers={"X-Request-ID": "fuzz-13"})
+    body = problem(response, 404, "NOT_FOUND")
+    assert body["request_id"] == "fuzz-13"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("target", FUNCTIONS)
 def test_wrong_method_is_405_with_allow(functions: Any, problem: Any, target: str) -> None:
     method, path, allow = WRONG_METHOD[target]
     response = functions.client(target).open(path, method=method)

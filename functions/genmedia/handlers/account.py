@@ -6,7 +6,7 @@ from typing import Any
 
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
-from genmedia.http import Request, Response
+from genmedia.http import Request, Response, link
 from genmedia.http.auth import principal_of
 from genmedia.models import ErasureResponse, Export, ExportResponse
 from genmedia.services import erasure, exports
@@ -26,6 +26,7 @@ router = function_router("account")
         "returns it, so a retry never starts a second one. Exports are deleted after 7 days."
     ),
     errors=[403, 503],
+    links=[link("GetExport", "GET", "/v1/me/exports/{id}", id="$response.body#/export/id")],
 )
 def request_export(req: Request) -> Response:
     payload = exports.request_export(deps(), principal_of(req))

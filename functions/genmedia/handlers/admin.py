@@ -7,7 +7,7 @@ from typing import Any
 
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
-from genmedia.http import Request, Response
+from genmedia.http import Request, Response, link
 from genmedia.http.auth import principal_of
 from genmedia.models import (
     DenylistRequest,
@@ -66,6 +66,7 @@ def update_user(req: Request) -> dict[str, Any]:
     description="As DELETE /v1/me for that user; repeating it resumes the same erasure.",
     errors=[403, 404, 503],
     roles=("admin",),
+    links=[link("GetErasure", "GET", "/v1/admin/erasures/{id}", id="$response.body#/erasure/id")],
 )
 def erase_user(req: Request) -> Response:
     uid = req.path_params["uid"]

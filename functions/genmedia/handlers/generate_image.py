@@ -5,7 +5,7 @@ from __future__ import annotations
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
 from genmedia.handlers.health import add_readiness
-from genmedia.http import Request, Response
+from genmedia.http import Request, Response, link
 from genmedia.http.auth import principal_of
 from genmedia.http.headers import rate_limit_headers
 from genmedia.media.base import ImageSpec
@@ -26,6 +26,11 @@ add_readiness(router)
     errors=[400, 403, 409, 413, 415, 422, 429, 503],
     roles=("admin", "user"),
     idempotent=True,
+    links=[
+        link("GetAsset", "GET", "/v1/assets/{id}", id="$response.body#/assets/0/id"),
+        link("SignAssetUrl", "POST", "/v1/assets/{id}:signUrl", id="$response.body#/assets/0/id"),
+        link("DeleteAsset", "DELETE", "/v1/assets/{id}", id="$response.body#/assets/0/id"),
+    ],
 )
 def generate(req: Request) -> Response:
     body = req.json(GenerateImagesRequest)

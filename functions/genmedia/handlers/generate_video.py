@@ -5,7 +5,7 @@ from __future__ import annotations
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
 from genmedia.handlers.health import add_readiness
-from genmedia.http import Request, Response
+from genmedia.http import Request, Response, link
 from genmedia.http.auth import principal_of
 from genmedia.http.headers import rate_limit_headers
 from genmedia.models import GenerateVideoRequest, JobResponse
@@ -30,6 +30,10 @@ add_readiness(router)
     errors=[400, 403, 409, 413, 415, 422, 429, 503],
     roles=("admin", "user"),
     idempotent=True,
+    links=[
+        link("GetJob", "GET", "/v1/jobs/{id}", id="$response.body#/job/id"),
+        link("CancelJob", "POST", "/v1/jobs/{id}:cancel", id="$response.body#/job/id"),
+    ],
 )
 def generate(req: Request) -> Response:
     body = req.json(GenerateVideoRequest)

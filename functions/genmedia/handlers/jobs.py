@@ -49,6 +49,7 @@ def get_job(req: Request) -> dict[str, Any]:
         "terminal state or about four minutes; reconnect with `Last-Event-ID` to resume."
     ),
     errors=[404],
+    stream_type="text/event-stream",
 )
 def watch_job(req: Request) -> Stream:
     last_seen = job_events.parse_last_event_id(req.header("Last-Event-ID"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
-from genmedia.http import Request
+from genmedia.http import Request, link
 from genmedia.http.auth import principal_of
 from genmedia.models import Asset, DeleteAssetQuery, ListAssetsQuery, ListAssetsResponse, Usage
 from genmedia.services import library, library_trash
@@ -54,6 +54,7 @@ def get_asset(req: Request) -> dict[str, Any]:
     response_model=Asset,
     summary="Soft-delete an asset (undelete within the retention period)",
     errors=[404, 422],
+    links=[link("UndeleteAsset", "POST", "/v1/assets/{id}:undelete", id="$request.path.id")],
 )
 def delete_asset(req: Request) -> dict[str, Any]:
     params = req.query(DeleteAssetQuery)

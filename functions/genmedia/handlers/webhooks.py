@@ -6,7 +6,7 @@ from typing import Any
 
 from genmedia.bootstrap import deps
 from genmedia.handlers import function_router
-from genmedia.http import Request, Response
+from genmedia.http import Request, Response, link
 from genmedia.http.auth import principal_of
 from genmedia.models import CreateWebhookRequest, ListWebhooksResponse, WebhookWithSecret
 from genmedia.services import webhooks
@@ -27,6 +27,12 @@ router = function_router("webhooks")
     ),
     errors=[409, 422],
     roles=("admin", "user"),
+    links=[
+        link(
+            "RotateWebhookSecret", "POST", "/v1/webhooks/{id}:rotateSecret", id="$response.body#/id"
+        ),
+        link("DeleteWebhook", "DELETE", "/v1/webhooks/{id}", id="$response.body#/id"),
+    ],
 )
 def create_webhook(req: Request) -> Response:
     body = req.json(CreateWebhookRequest)

@@ -18,7 +18,7 @@ Typical use in a function module::
 from genmedia.http.models import ApiModel, field_errors, field_path
 from genmedia.http.problem import PROBLEM_CONTENT_TYPE, problem_body, problem_type
 from genmedia.http.request import Request, Response, Stream
-from genmedia.http.router import HEALTH_PATH, Authenticator, Handler, Route, Router
+from genmedia.http.router import HEALTH_PATH, Authenticator, Handler, Link, Route, Router, link
 from genmedia.http.tracing import Trace
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ApiModel",
     "Authenticator",
     "Handler",
+    "Link",
     "Request",
     "Response",
     "Route",
@@ -35,6 +36,7 @@ __all__ = [
     "Trace",
     "field_errors",
     "field_path",
+    "link",
     "problem_body",
     "problem_type",
 ]

@@ -59,6 +59,22 @@ _log = get_logger("genmedia.http")
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: the success response of a route feeds the operation ``method pattern``,
+    each of its parameters taken by a runtime expression (``$response.body#/job/id``). Clients
+    and stateful fuzzers follow it from a creation to what it created."""
+
+    name: str
+    method: str
+    pattern: str
+    parameters: tuple[tuple[str, str], ...]
+
+
+def link(name: str, method: str, pattern: str, **parameters: str) -> Link:
+    return Link(name, method, pattern, tuple(parameters.items()))
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     pattern: str
@@ -78,6 +94,8 @@ class Route:
     roles: tuple[Role, ...] = ()  # empty: any authenticated caller
     idempotent: bool = False
     read_only: bool = False  # spends and changes nothing: revocation may be checked cached
+    links: tuple[Link, ...] = ()
+    stream_type: str | None = None  # a streamed success body (documented as a string)
 
     @property
     def operation_id(self) -> str:
@@ -164,6 +182,8 @@ class Router:
         roles: Iterable[Role] = (),
         idempotent: bool = False,
         read_only: bool | None = None,
+        links: Iterable[Link] = (),
+        stream_type: str | None = None,
     ) -> Callable[[H], H]:
         """Register ``handler`` for ``method pattern``; ``status`` is used for Mapping results.
 
@@ -171,6 +191,8 @@ class Router:
         runs); ``idempotent`` makes an Idempotency-Key replay the first completed response.
         ``read_only`` (default: GET) says the route spends and changes nothing, e.g. a POST
         that signs a URL; only such routes may check revocation through the instance's cache.
+        ``links`` document where its success response leads (OpenAPI links) and
+        ``stream_type`` the media type of a handler that returns a Stream.
         """
         method = method.upper()
         if method not in ROUTE_METHODS:
@@ -187,6 +209,7 @@ class Router:
                 request_model, query_model, response_model, summary, description,
                 auth, tuple(sorted(set(errors))), public, status, tuple(roles), idempotent,
                 method in READ_METHODS if read_only is None else read_only,
+                tuple(links), stream_type,
             )  # fmt: skip
             self._routes.append(route)
             # Literal segments beat parameters: /v1/assets/search before /v1/assets/{id}.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from genmedia.http import ApiModel, Request, Router
+from genmedia.http import ApiModel, Request, Router, link
 from genmedia.openapi import build_openapi
 from tests.unit._helpers import make_settings
 
@@ -57,6 +57,7 @@ def build_routers() -> list[Router]:
         response_model=GenerateResponse,
         summary="Generate images",
         errors=[429, 503],
+        links=[link("GetAsset", "GET", "/v1/assets/{id}", id="$response.body#/assets/0/id")],
     )(generate_images)
     images.route("GET", "/v1/internal/stats", public=False)(handler)
     assets = Router("assets", settings=make_settings())
@@ -64,6 +65,8 @@ def build_routers() -> list[Router]:
     assets.route("GET", "/v1/assets/{id}", response_model=Asset, summary="Get")(get_asset)
     assets.route("POST", "/v1/assets/{id}:undelete", response_model=Asset)(undelete_asset)
     assets.route("GET", "/v1/status", auth=False, response_model=None)(status)
+    assets.route("GET", "/v1/assets/{id}:watch", stream_type="text/event-stream")(watch_asset)
+    assets.route("DELETE", "/v1/assets/{id}", roles=("admin", "user"), status=204)(delete_asset)
     return [images, assets]
 
 
@@ -80,6 +83,14 @@ def get_asset(req: Request) -> Mapping[str, Any]:
 
 
 def undelete_asset(req: Request) -> Mapping[str, Any]:
+    return {}
+
+
+def delete_asset(req: Request) -> Mapping[str, Any]:
+    return {}
+
+
+def watch_asset(req: Request) -> Mapping[str, Any]:
     return {}
 
 
@@ -135,7 +146,7 @@ def test_exactly_the_public_routes_are_documented() -> None:
     assert documented == routed
     assert "/v1/internal/stats" not in DOC["paths"]
     assert "/healthz" not in DOC["paths"]
-    assert len(routed) == 5
+    assert len(routed) == 7
 
 
 def test_operation_ids_and_security() -> None:
@@ -171,6 +182,42 @@ def test_error_responses_use_problem_json() -> None:
     assert "Retry-After" in responses["429"]["headers"]
     get_responses = DOC["paths"]["/v1/assets/{id}"]["get"]["responses"]
     assert "404" in get_responses and "415" not in get_responses
+
+
+def test_server_and_role_refusals_are_documented() -> None:
+    """The fuzz pass met a 414 on a long query string, undocumented: every operation can get
+    one. A route limited to some roles refuses the others with a 403."""
+    for _, _, op in operations(DOC):
+        assert "414" in op["responses"]
+        assert list(op["responses"]["414"]["content"]) == ["application/problem+json"]
+    assert "403" in DOC["paths"]["/v1/assets/{id}"]["delete"]["responses"]
+    assert "403" not in DOC["paths"]["/v1/assets/{id}"]["get"]["responses"]
+
+
+def test_links_lead_from_a_creation_to_what_it_created() -> None:
+    ok = DOC["paths"]["/v1/images:generate"]["post"]["responses"]["200"]
+    assert ok["links"] == {
+        "GetAsset": {
+            "operationId": "assets.get_asset",
+            "parameters": {"id": "$response.body#/assets/0/id"},
+        }
+    }
+    assert "links" not in DOC["paths"]["/v1/assets/{id}"]["get"]["responses"]["200"]
+
+
+def test_a_streamed_success_documents_its_media_type() -> None:
+    ok = DOC["paths"]["/v1/assets/{id}:watch"]["get"]["responses"]["200"]
+    assert ok["content"] == {"text/event-stream": {"schema": {"type": "string"}}}
+    assert "content" not in DOC["paths"]["/v1/status"]["get"]["responses"]["200"]
+
+
+def test_a_link_to_no_public_operation_is_rejected() -> None:
+    images = Router("images", settings=make_settings())
+    images.route("POST", "/v1/x", links=[link("Gone", "GET", "/v1/x/{id}", id="$request.path.id")])(
+        handler
+    )
+    with pytest.raises(ValueError, match="Gone"):
+        build_openapi([images], title="t", version="1")
 
 
 def test_path_and_query_parameters() -> None:

@@ -16,6 +16,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from _common import GENERATE_PATH, BenchUser, gateway_url, new_user
@@ -27,7 +28,7 @@ from infra.local.stack import Stack
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: the emulator's attempt fails at once
 TOKEN_QUEUE = "webhook-deliveries"  # noqa: S105 (a queue name, not a secret)
 MISSING_ID = "cold-start-missing"
-PNG_PROMPT = {"prompt": "cold start", "count": 1}
+PNG_PROMPT: dict[str, Any] = {"prompt": "cold start", "count": 1}
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def mint_task_token(stack: Stack, audience: str) -> str:
     name = f"{parent}/tasks/cold-{uuid.uuid4().hex}"
     client = tasks_client(f"127.0.0.1:{stack.ports['tasks']}")
     try:
-        client.create_task(parent=parent, task={
+        task: dict[str, Any] = {
             "name": name,
             "http_request": {
                 "url": UNREACHABLE + "/", "http_method": "POST", "body": b"{}",
@@ -106,7 +107,8 @@ def mint_task_token(stack: Stack, audience: str) -> str:
                     "audience": audience,
                 },
             },
-        })  # fmt: skip
+        }  # fmt: skip
+        client.create_task(request={"parent": parent, "task": task})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             history = requests.get(
@@ -120,10 +122,10 @@ def mint_task_token(stack: Stack, audience: str) -> str:
         try:
             client.delete_task(name=name)
         finally:
-            client.transport.close()
+            client.transport.close()  # type: ignore[no-untyped-call]
 
 
-TASK_PATHS = {
+TASK_PATHS: dict[str, tuple[str, dict[str, object]]] = {
     "video_worker": ("/tasks/video", {"job_id": MISSING_ID, "step": 0}),
     "deliver_webhook": (
         "/tasks/webhook",

@@ -119,6 +119,22 @@ export class Api {
     return this.request<T>(path, { query, idempotent: true, signal });
   }
 
+  /** An open streaming response (Server-Sent Events): authenticated, never retried here. */
+  async stream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+    const token = await this.token(false);
+    const all: Record<string, string> = { Accept: "text/event-stream", ...headers };
+    if (token !== null) all.Authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.baseUrl + path, { headers: all, signal });
+    } catch (cause) {
+      if (signal?.aborted) throw cause;
+      throw new ApiError(0, { detail: "The server could not be reached." }, null);
+    }
+    if (!response.ok) throw await this.error(response);
+    return response;
+  }
+
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
     const method = options.method ?? "GET";
     const repeatable =

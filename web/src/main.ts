@@ -10,6 +10,7 @@ import { assetView } from "./views/asset";
 import { authView } from "./views/auth";
 import { generateView } from "./views/generate";
 import { libraryView } from "./views/library";
+import { videosView } from "./views/videos";
 
 function shell(session: Session, usage: UsageMeter) {
   const who = h("span", { class: "who", "data-testid": "who" });
@@ -20,6 +21,7 @@ function shell(session: Session, usage: UsageMeter) {
   });
   const nav = h("nav", { "aria-label": "Main" },
     h("a", { href: "#/generate" }, "Generate"),
+    h("a", { href: "#/videos" }, "Videos"),
     h("a", { href: "#/library" }, "Library"),
     h("a", { href: "#/trash" }, "Trash"));
   const account = h("div", { class: "account" }, who, signOut);
@@ -64,6 +66,8 @@ async function boot(): Promise<void> {
         q: query.get("q") ?? "",
         pageSize: Number(query.get("page_size") ?? 0) || 24,
       });
+    } else if (page === "videos") {
+      cleanup = videosView(ui.main, session, usage);
     } else if (page === "asset" && id) {
       void assetView(ui.main, session, decodeURIComponent(id));
     } else {

@@ -50,3 +50,15 @@ export interface BatchSignUrls {
   urls: Record<string, SignedUrl>;
   errors: Record<string, string>;
 }
+
+export interface Job {
+  id: string;
+  type: "video";
+  state: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+  prompt: string;
+  duration_seconds: number;
+  progress: { percent: number; stage: string; eta_seconds?: number | null };
+  error?: { code: string; message: string } | null;
+  asset?: Asset | null;
+  create_time: string;
+}

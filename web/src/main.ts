@@ -9,8 +9,10 @@ import { UsageMeter } from "./usage";
 import { assetView } from "./views/asset";
 import { authView } from "./views/auth";
 import { generateView } from "./views/generate";
+import { adminView } from "./views/admin";
 import { libraryView } from "./views/library";
 import { videosView } from "./views/videos";
+import { webhooksView } from "./views/webhooks";
 
 function shell(session: Session, usage: UsageMeter) {
   const who = h("span", { class: "who", "data-testid": "who" });
@@ -23,11 +25,14 @@ function shell(session: Session, usage: UsageMeter) {
     h("a", { href: "#/generate" }, "Generate"),
     h("a", { href: "#/videos" }, "Videos"),
     h("a", { href: "#/library" }, "Library"),
-    h("a", { href: "#/trash" }, "Trash"));
+    h("a", { href: "#/trash" }, "Trash"),
+    h("a", { href: "#/webhooks" }, "Webhooks"),
+    h("a", { href: "#/admin", hidden: true, "data-testid": "admin-link" }, "Admin"));
   const account = h("div", { class: "account" }, who, signOut);
   const header = h("header", {}, h("h1", {}, "GenMedia Studio"), nav, usage.element, account);
   const main = h("main", { id: "view", tabindex: -1 });
-  return { header, main, who, signedIn: [nav, usage.element, account] };
+  const adminLink = nav.querySelector<HTMLElement>('[data-testid="admin-link"]')!;
+  return { header, main, who, adminLink, signedIn: [nav, usage.element, account] };
 }
 
 async function boot(): Promise<void> {
@@ -66,6 +71,10 @@ async function boot(): Promise<void> {
         q: query.get("q") ?? "",
         pageSize: Number(query.get("page_size") ?? 0) || 24,
       });
+    } else if (page === "webhooks") {
+      webhooksView(ui.main, session);
+    } else if (page === "admin") {
+      void adminView(ui.main, session);
     } else if (page === "videos") {
       cleanup = videosView(ui.main, session, usage);
     } else if (page === "asset" && id) {
@@ -78,7 +87,12 @@ async function boot(): Promise<void> {
 
   session.onChange((user) => {
     ready = true;
-    if (user !== null) void usage.refresh();
+    ui.adminLink.hidden = true;
+    if (user !== null) {
+      void usage.refresh();
+      // The link only: the admin API itself refuses anyone without the role claim.
+      void session.isAdmin().then((admin) => (ui.adminLink.hidden = !admin));
+    }
     route();
   });
   window.addEventListener("hashchange", route);

@@ -82,7 +82,8 @@ async function boot(): Promise<void> {
     } else {
       cleanup = generateView(ui.main, session, usage);
     }
-    ui.main.focus();
+    // A new page starts the focus at its first field, or else at its top (for screen readers).
+    if (!ui.main.contains(document.activeElement)) ui.main.focus();
   };
 
   session.onChange((user) => {

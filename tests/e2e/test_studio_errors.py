@@ -90,3 +90,42 @@ def test_rate_limit_counts_down_then_lets_the_user_retry(
     button.click()
     expect(page.get_by_test_id("status")).to_have_text("Generated 1 image.")
     shots("after-countdown")
+
+
+@pytest.fixture
+def provider_down(controllable_stack: Stack) -> Iterator[Stack]:
+    # Imagen on Vertex at a loopback port nobody listens on (port 9, discard): every call
+    # fails; the breaker opens after two failures for a minute.
+    controllable_stack.restart_function(
+        "generate_image",
+        {
+            "GENMEDIA_IMAGE_PROVIDER": "vertex",
+            "GENMEDIA_VERTEX_BASE_URL": "http://127.0.0.1:9",
+            "GENMEDIA_RETRY_MAX_ATTEMPTS": "1",
+            "GENMEDIA_BREAKER_FAILURE_THRESHOLD": "2",
+            "GENMEDIA_BREAKER_RESET_SECONDS": "60",
+        },
+    )
+    try:
+        yield controllable_stack
+    finally:
+        controllable_stack.restart_function("generate_image")
+
+
+def test_provider_unavailable_is_retried_then_explained(
+    provider_down: Stack, page: Page, shots: Shots, auth_emulator: AuthEmulator
+) -> None:
+    _, email = user_with_password(auth_emulator)
+    sign_in(page, email)
+    # The client retries the 503 after its Retry-After (5 s) with the same Idempotency-Key;
+    # then the open breaker asks for a minute, longer than the client waits: shown as text.
+    generate(page, "a lighthouse", 1)
+    expect(page.get_by_test_id("error")).to_have_text(
+        re.compile(
+            r"^The generation service is temporarily unavailable\. Nothing was charged; "
+            r"try again in \d+ s\.$"
+        )
+    )
+    expect(page.get_by_test_id("usage")).to_contain_text("Images today: 0 /")
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    shots("provider-unavailable")

@@ -68,9 +68,7 @@ def browser_context(tmp_path: Path) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(
-    browser_context: BrowserContext, clean_stack: dict[str, Any], request: pytest.FixtureRequest
-) -> Iterator[Page]:
+def page(browser_context: BrowserContext, clean_stack: dict[str, Any]) -> Iterator[Page]:
     """A page on the studio; fails the test if the browser reported a CSP violation or a
     script error (so the policy is known to let the whole app work)."""
     page = browser_context.pages[0] if browser_context.pages else browser_context.new_page()

@@ -128,3 +128,15 @@ def test_wrong_password_is_said_plainly(page: Page, auth_emulator: Any) -> None:
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+
+
+def test_a_double_click_generates_and_charges_once(page: Page, auth_emulator: Any) -> None:
+    email = f"double-{uuid.uuid4().hex[:8]}@example.com"
+    auth_emulator.create_user(email, PASSWORD)
+    sign_in(page, email)
+    page.get_by_label("Prompt", exact=True).fill("a paper boat")
+    page.get_by_role("button", name="Generate").dblclick()
+    expect(page.get_by_test_id("status")).to_have_text("Generated 1 image.")
+    page.get_by_role("link", name="Library").click()
+    expect(page.get_by_test_id("library-status")).to_have_text("1 shown, that is everything.")
+    expect(page.get_by_test_id("usage")).to_contain_text("Images today: 1 /")

@@ -203,17 +203,17 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if web is None or self.command not in ("GET", "HEAD") or path.startswith("/v1/"):
             return False
-        asset = web.find(path) if bodiless else None
-        if asset is None:
+        static = web.find(path) if bodiless else None
+        if static is None:
             return False
         self.send_response(200)
-        for name, value in web.headers(asset).items():
+        for name, value in web.headers(static).items():
             self.send_header(name, value)
         self.send_header("X-Request-ID", self.request_id)
-        self.send_header("Content-Length", str(len(asset.body)))
+        self.send_header("Content-Length", str(len(static.body)))
         self.end_headers()
         if self.command == "GET":
-            self.wfile.write(asset.body)
+            self.wfile.write(static.body)
         return True
 
     def _relay(self, resp: http.client.HTTPResponse, payload: bytes | None) -> None:

@@ -24,7 +24,7 @@ CONTENT_TYPES = {
     ".woff2": "font/woff2",
     ".txt": "text/plain; charset=utf-8",
 }
-# Vite names every asset after its content hash: a name never changes content.
+# Vite names every built file under assets/ after its content hash: a name never changes content.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -51,7 +51,7 @@ def content_security_policy(media_origin: str, auth_origin: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class Asset:
+class StaticFile:
     body: bytes
     content_type: str
     cache_control: str
@@ -63,10 +63,10 @@ class WebApp:
     config: dict[str, object]
     csp: str
 
-    def headers(self, asset: Asset) -> dict[str, str]:
+    def headers(self, file: StaticFile) -> dict[str, str]:
         return {
-            "Content-Type": asset.content_type,
-            "Cache-Control": asset.cache_control,
+            "Content-Type": file.content_type,
+            "Cache-Control": file.cache_control,
             "Content-Security-Policy": self.csp,
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
@@ -75,16 +75,16 @@ class WebApp:
             "Cross-Origin-Opener-Policy": "same-origin",
         }
 
-    def find(self, raw_path: str) -> Asset | None:
+    def find(self, raw_path: str) -> StaticFile | None:
         """The answer for a GET of ``raw_path`` (no query), or None when there is none."""
         if raw_path == "/config.json":
-            return Asset(json.dumps(self.config).encode(), "application/json", "no-store")
+            return StaticFile(json.dumps(self.config).encode(), "application/json", "no-store")
         relative = "index.html" if raw_path == "/" else unquote(raw_path).removeprefix("/")
         file = self._file(relative)
         if file is None:
             return None
         cache = IMMUTABLE if relative.startswith("assets/") else "no-cache"
-        return Asset(file.read_bytes(), CONTENT_TYPES[file.suffix], cache)
+        return StaticFile(file.read_bytes(), CONTENT_TYPES[file.suffix], cache)
 
     def _file(self, relative: str) -> Path | None:
         parts = relative.split("/")

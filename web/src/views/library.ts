@@ -23,6 +23,7 @@ export function libraryView(root: HTMLElement, session: Session, params: Library
   let started = false;
   let loading = false;
   let shown = 0;
+  let visible = false; // the sentinel at the grid's end is on screen
 
   const type = h("select", { id: "filter-type", name: "type" },
     h("option", { value: "" }, "All"), h("option", { value: "image" }, "Images"),
@@ -108,7 +109,6 @@ export function libraryView(root: HTMLElement, session: Session, params: Library
     if (token !== "" && visible) void loadPage();
   };
 
-  let visible = false;
   const observer = new IntersectionObserver((entries) => {
     visible = entries.some((e) => e.isIntersecting);
     if (visible) void loadPage();

@@ -78,6 +78,27 @@ resource "google_compute_url_map" "api" {
         }
       }
     }
+
+    # The web studio's paths (web.tf), after every API rule.
+    dynamic "route_rules" {
+      for_each = local.web_routes
+      content {
+        priority = length(local.routes) + route_rules.key
+        service  = google_compute_backend_bucket.web.id
+        match_rules {
+          full_path_match = route_rules.value.match == "exact" ? route_rules.value.path : null
+          prefix_match    = route_rules.value.match == "prefix" ? route_rules.value.path : null
+        }
+        dynamic "route_action" {
+          for_each = route_rules.value.rewrite == null ? [] : [route_rules.value.rewrite]
+          content {
+            url_rewrite {
+              path_prefix_rewrite = route_action.value
+            }
+          }
+        }
+      }
+    }
   }
 
   lifecycle {

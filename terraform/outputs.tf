@@ -39,3 +39,8 @@ output "source_object" {
   description = "Bundle the functions were built from (its name is the content hash)."
   value       = "gs://${google_storage_bucket.sources.name}/${google_storage_bucket_object.functions.name}"
 }
+
+output "web_url" {
+  description = "The web studio (served from the web bucket through Cloud CDN on the API's origin)."
+  value       = "https://${var.domain}/"
+}

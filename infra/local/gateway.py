@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from infra.local.routes import RoutingTable, load_routes
+from infra.local.webapp import WebApp
 
 MAX_BODY = 32 * 1024 * 1024  # the LB accepts large bodies; functions enforce their own limits
 # The same rules as genmedia.http (tracing.request_id_from, cors.SECURITY_HEADERS, problem_type);
@@ -102,9 +103,16 @@ class Gateway(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of clients
 
-    def __init__(self, addr: tuple[str, int], table: RoutingTable, upstreams: dict[str, str]):
+    def __init__(
+        self,
+        addr: tuple[str, int],
+        table: RoutingTable,
+        upstreams: dict[str, str],
+        web: WebApp | None = None,
+    ):
         super().__init__(addr, _Handler)
         self.table = table
+        self.web = web
         self.pool = UpstreamPool(upstreams)
         self.upstreams = self.pool.targets
 
@@ -152,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         path = urlsplit(self.path).path
         function = self.server.table.resolve(path)
+        if function is None and self._serve_web(path):
+            return
         if function is None or function not in self.server.upstreams:
             # The body is not read: left on the connection, it would be parsed as the next
             # request, so the connection ends with this answer.
@@ -184,6 +194,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.pool.give_back(function, conn)
             else:
                 conn.close()
+
+    def _serve_web(self, path: str) -> bool:
+        """The web studio's files (GET/HEAD without a body, outside /v1); False: not one."""
+        web = self.server.web
+        bodiless = self.headers.get("Content-Length", "0") == "0" and not self.headers.get(
+            "Transfer-Encoding"
+        )
+        if web is None or self.command not in ("GET", "HEAD") or path.startswith("/v1/"):
+            return False
+        static = web.find(path) if bodiless else None
+        if static is None:
+            return False
+        self.send_response(200)
+        for name, value in web.headers(static).items():
+            self.send_header(name, value)
+        self.send_header("X-Request-ID", self.request_id)
+        self.send_header("Content-Length", str(len(static.body)))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(static.body)
+        return True
 
     def _relay(self, resp: http.client.HTTPResponse, payload: bytes | None) -> None:
         """Send the upstream's answer: ``payload``, or the stream as it arrives (None)."""
@@ -304,8 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def serve(host: str, port: int, upstreams: dict[str, str]) -> Gateway:
+def serve(host: str, port: int, upstreams: dict[str, str], web: WebApp | None = None) -> Gateway:
     """Start the gateway in a background thread and return it (``shutdown()`` stops it)."""
-    gateway = Gateway((host, port), load_routes(), upstreams)
+    gateway = Gateway((host, port), load_routes(), upstreams, web)
     threading.Thread(target=gateway.serve_forever, name="gateway", daemon=True).start()
     return gateway

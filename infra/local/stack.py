@@ -24,6 +24,7 @@ from infra.local.ports import HOST, free_port, port_free
 from infra.local.processes import Child, stop_all
 from infra.local.queues import load_queues
 from infra.local.routes import load_routes
+from infra.local.webapp import local_webapp
 
 ROOT = Path(__file__).resolve().parents[2]
 FIREBASE = ROOT / "infra" / "node" / "node_modules" / ".bin" / "firebase"
@@ -310,6 +311,11 @@ class Stack:
                 HOST,
                 self.ports["gateway"],
                 {n: self.function_url(n) for n in self.table.public_functions},
+                local_webapp(
+                    self.options.project_id,
+                    f"{HOST}:{self.ports['auth']}",
+                    f"http://{HOST}:{self.ports['storage']}",
+                ),
             )
         except BaseException:
             self.stop()

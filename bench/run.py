@@ -24,7 +24,7 @@ from typing import Any
 from _common import ROOT, print_context, revision
 from _report import Check, ScenarioResult, check_mark, markdown, plot, print_result, to_json
 
-SCENARIOS = ("load", "soak")
+SCENARIOS = ("cold_start", "load", "memory", "cost", "faults", "soak")
 
 
 def _options(module: Any, overrides: list[str]) -> argparse.Namespace:

@@ -312,7 +312,12 @@ def report(
     ]
     result.figures[name] = {
         "phases": {p[0]: [round(p[1], 2), round(p[2], 2)] for p in phases},
-        "rows": phase_rows(recorder, phases),
+        # NaN (no request in a phase) is not JSON: null instead.
+        "rows": [
+            [None if isinstance(c, float) and math.isnan(c) else c for c in row]
+            for row in phase_rows(recorder, phases)
+            if row is not None
+        ],
         **figures,
     }
 

@@ -176,7 +176,8 @@ def emulator_outage(args: argparse.Namespace, result: ScenarioResult, service: s
             f"{args.outage:.0f} s, answering again at {t_up:.1f} s (start took "
             f"{t_up - t_restart:.1f} s); time to recover "
             f"{recovery_seconds(recorder.between(t_restored, t_end), t_restored):.1f} s; "
-            f"/v1/readyz during: {by_label(ready.between(t_fault, t_restart))}"
+            f"/v1/readyz during: {by_label(ready.between(t_fault, t_restart))}, ready again "
+            f"{ready_again(ready, t_up, t_end)} after the service was back"
         )
         if service == "auth":
             note += (
@@ -196,6 +197,15 @@ def readyz_check(
     ok = ok and all(o.status == 200 for o in after[-3:])
     detail = f"during: {by_label(during)}; after: {by_label(after)}"
     return Check("/v1/readyz is 503 during the outage and 200 after", ok, detail)
+
+
+def ready_again(ready: Recorder, t_up: float, t_end: float) -> str:
+    """Seconds from the service's return until /v1/readyz answered 200 for good."""
+    polls = ready.between(t_up, t_end)
+    for i, poll in enumerate(polls):
+        if all(o.status == 200 for o in polls[i:]):
+            return f"{poll.end - t_up:.1f} s"
+    return f"not within {t_end - t_up:.0f} s"
 
 
 def restore_accounts(stack: Stack, users: Users) -> None:

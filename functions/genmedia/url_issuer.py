@@ -63,7 +63,15 @@ class HttpUrlIssuer:
             if self._session is None:
                 import requests
 
-                self._session = requests.Session()
+                session = requests.Session()
+                # With trust_env, requests re-reads every proxy variable and ~/.netrc on each
+                # call (and a netrc entry for the host would replace the caller's token). The
+                # issuer calls one base URL: its proxy and CA settings are read once, here.
+                env = session.merge_environment_settings(self._base or "", {}, None, None, None)
+                session.proxies.update(env["proxies"])
+                session.verify, session.cert = env["verify"], env["cert"]
+                session.trust_env = False
+                self._session = session
             return self._session
 
     def _batch(self, token: str, request_id: str, ids: list[str], variant: str) -> dict[str, Any]:

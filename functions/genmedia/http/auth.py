@@ -4,7 +4,8 @@ Tokens are verified by firebase-admin. Requests that spend or change something c
 revocation and disabled accounts with Identity Toolkit every time (``check_revoked=True``);
 read-only routes (GET, HEAD, signing a URL) and idempotent replays check them through the
 instance's ``RevocationCache`` (genmedia.revocation, where the trade-off is explained): the
-router says which with ``fresh``. Roles are in ``genmedia.principal``.
+router says which with ``fresh``; they also reuse the claims of a token this instance already
+verified (``genmedia.verified_tokens``). Roles are in ``genmedia.principal``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from genmedia.errors import Unauthenticated, Unavailable
 from genmedia.http.request import Request
 from genmedia.principal import Principal, role_of
+from genmedia.verified_tokens import VerifiedTokens
 
 if TYPE_CHECKING:
     import firebase_admin
@@ -108,16 +110,26 @@ class FirebaseAuthenticator:
         self,
         app: Callable[[], firebase_admin.App],
         revocations: Callable[[], RevocationCache] | None = None,
+        verified: VerifiedTokens | None = None,
     ) -> None:
         self._app = app
         self._revocations = revocations
+        # Read-only requests reuse a token's verified claims (genmedia.verified_tokens).
+        self._verified = verified or VerifiedTokens()
 
     def __call__(self, req: Request, *, fresh: bool) -> Principal:
         token = _bearer(req)
         cached = self._revocations is not None and not fresh
-        claims = verify(token, self._app(), check_revoked=not cached)
         if cached and self._revocations is not None:
+            claims = self._verified.get(token)
+            if claims is None:
+                claims = verify(token, self._app(), check_revoked=False)
+                self._verified.put(token, claims)
+            else:
+                _check_lifetime(claims)
             self._revocations().check(str(claims["uid"]), float(claims["iat"]))
+        else:
+            claims = verify(token, self._app(), check_revoked=True)
         return Principal(str(claims["uid"]), role_of(claims), claims.get("email"), token)
 
 

@@ -12,6 +12,9 @@ uses its semi-private hooks; tests/unit/test_store_client.py fails if they chang
   total time (``Retry.with_timeout``) and per-call timeout at the budget;
 - ``Client._firestore_api`` is the lazy GAPIC client; the subclass builds it on a channel
   made here, with the library's own channel options plus bounded reconnect backoff.
+
+For a streamed query the timeout bounds the whole stream: every query in genmedia/store is a
+page (``limit``), read in milliseconds, so a stream cut at the budget means an outage.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from google.api_core import exceptions
 
-from genmedia.store import client as store_client
 from genmedia.store.client import MAX_RECONNECT_BACKOFF_MS, firestore_client
 
 
@@ -80,7 +79,7 @@ def test_hooks_exist_in_the_installed_library() -> None:
 
     assert callable(FirestoreGrpcTransport._prep_wrapped_messages)
     assert isinstance(firestore.Client.__dict__["_firestore_api"], property)
-    assert store_client.CHANNEL_OPTIONS
+    assert firestore.Client._firestore_api_internal is None  # the lazy slot we fill
 
 
 def test_a_transaction_that_cannot_begin_reports_the_outage(closed_port: str) -> None:

@@ -83,6 +83,7 @@ locals {
     GENMEDIA_BREAKER_RESET_SECONDS     = var.resilience.breaker_reset_seconds
     GENMEDIA_RETRY_DEADLINE_SECONDS    = var.resilience.retry_deadline_seconds
     GENMEDIA_RETRY_MAX_ATTEMPTS        = var.resilience.retry_max_attempts
+    GENMEDIA_BACKEND_DEADLINE_SECONDS  = var.resilience.backend_deadline_seconds
     GENMEDIA_SIGNED_URL_TTL_SECONDS    = var.signed_url_ttl_seconds
     GENMEDIA_SIGNED_URL_REUSE_SECONDS  = var.signed_url_cache.reuse_seconds
     GENMEDIA_SIGNED_URL_CACHE_SIZE     = var.signed_url_cache.cache_size

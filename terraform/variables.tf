@@ -129,12 +129,13 @@ variable "user_rate_limit" {
 }
 
 variable "resilience" {
-  description = "Provider retry and circuit breaker settings of the functions."
+  description = "Provider retry and circuit breaker settings of the functions, and the total time one Firestore RPC or Cloud Storage call may take, retries included, before a request answers 503 (backend_deadline_seconds)."
   type = object({
     retry_deadline_seconds    = optional(number, 30)
     retry_max_attempts        = optional(number, 4)
     breaker_failure_threshold = optional(number, 5)
     breaker_reset_seconds     = optional(number, 30)
+    backend_deadline_seconds  = optional(number, 5)
   })
   default = {}
   validation {
@@ -142,9 +143,10 @@ variable "resilience" {
       var.resilience.retry_deadline_seconds > 0 && var.resilience.retry_deadline_seconds <= 3600 &&
       var.resilience.retry_max_attempts >= 1 && var.resilience.retry_max_attempts <= 20 &&
       var.resilience.breaker_failure_threshold >= 1 && var.resilience.breaker_failure_threshold <= 1000 &&
-      var.resilience.breaker_reset_seconds > 0 && var.resilience.breaker_reset_seconds <= 3600
+      var.resilience.breaker_reset_seconds > 0 && var.resilience.breaker_reset_seconds <= 3600 &&
+      var.resilience.backend_deadline_seconds >= 0.1 && var.resilience.backend_deadline_seconds <= 600
     )
-    error_message = "Out of range: retry_deadline_seconds (0-3600], retry_max_attempts 1-20, breaker_failure_threshold 1-1000, breaker_reset_seconds (0-3600]."
+    error_message = "Out of range: retry_deadline_seconds (0-3600], retry_max_attempts 1-20, breaker_failure_threshold 1-1000, breaker_reset_seconds (0-3600], backend_deadline_seconds 0.1-600."
   }
 }
 

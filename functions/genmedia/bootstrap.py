@@ -87,7 +87,7 @@ class Deps:
         }
         self._made: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         self.database = database or Database(self.firestore)
-        self.bucket = bucket or MediaBucket(self.storage_bucket)
+        self.bucket = bucket or MediaBucket(self.storage_bucket, settings.backend_deadline_seconds)
         self.breakers = Breakers(
             settings.breaker_failure_threshold,
             settings.breaker_reset_seconds,
@@ -104,12 +104,17 @@ class Deps:
     # --- Google clients -------------------------------------------------------------------
     # The libraries find emulators through their own variables (FIRESTORE_EMULATOR_HOST,
     # STORAGE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST), which config refuses in production.
+    # Firestore RPCs and Storage calls give up after settings.backend_deadline_seconds, so an
+    # outage answers 503 + Retry-After promptly (genmedia/store/client.py, genmedia/bucket.py).
 
     def firestore(self) -> firestore.Client:
         def make() -> firestore.Client:
-            from google.cloud import firestore
+            from genmedia.store.client import firestore_client
 
-            return firestore.Client(project=self.settings.project_id)
+            s = self.settings
+            return firestore_client(
+                s.project_id, s.backend_deadline_seconds, s.firestore_emulator_host
+            )
 
         return self._once("firestore", make)
 

@@ -13,7 +13,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from genmedia.errors import Internal
 
@@ -61,10 +61,27 @@ def _md5(data: bytes) -> str:
 
 
 class MediaBucket:
-    """Objects of the media bucket; the client is created on first use."""
+    """Objects of the media bucket; the client is created on first use.
 
-    def __init__(self, bucket: Callable[[], gcs.Bucket]) -> None:
+    Every call on a request path gives up after ``deadline_s`` (retries included) instead of
+    the library's 120 s, so a Storage outage answers 503 promptly and the caller's cleanup
+    (refund, FAILED asset) runs. Streams (``open_writer``/``open_reader``/``download``) serve
+    the export and video workers with large objects: they keep the library's budgets, and
+    Cloud Tasks retries a failed attempt.
+    """
+
+    def __init__(self, bucket: Callable[[], gcs.Bucket], deadline_s: float) -> None:
         self._bucket = bucket
+        self._deadline_s = deadline_s
+        self._retry: Any = None
+
+    def _bounded(self) -> dict[str, Any]:
+        """``retry``/``timeout`` keyword arguments for one call within the budget."""
+        if self._retry is None:
+            from google.cloud.storage.retry import DEFAULT_RETRY
+
+            self._retry = DEFAULT_RETRY.with_timeout(self._deadline_s)
+        return {"retry": self._retry, "timeout": self._deadline_s}
 
     @property
     def bucket(self) -> gcs.Bucket:
@@ -78,11 +95,12 @@ class MediaBucket:
         blob.cache_control = CACHE_CONTROL
         try:
             blob.upload_from_string(
-                data, content_type=content_type, if_generation_match=0, checksum="crc32c"
-            )
+                data, content_type=content_type, if_generation_match=0, checksum="crc32c",
+                **self._bounded(),
+            )  # fmt: skip
         except exceptions.PreconditionFailed:
             # Already there: our own earlier attempt succeeded unless the bytes differ.
-            existing = self.bucket.get_blob(path)
+            existing = self.bucket.get_blob(path, **self._bounded())
             if existing is None or existing.md5_hash != _md5(data):
                 raise Internal("Object already exists with different content") from None
 
@@ -103,7 +121,7 @@ class MediaBucket:
 
     def size(self, path: str) -> int | None:
         """The object's size, or None when there is no such object."""
-        blob = self.bucket.get_blob(path)
+        blob = self.bucket.get_blob(path, **self._bounded())
         return None if blob is None else int(blob.size or 0)
 
     def download(self, path: str) -> bytes:
@@ -119,7 +137,7 @@ class MediaBucket:
         bucket = self.bucket
         for path in paths:
             try:
-                bucket.blob(path).delete()
+                bucket.blob(path).delete(**self._bounded())
             except exceptions.NotFound:
                 continue
 
@@ -130,8 +148,8 @@ class MediaBucket:
         bucket = self.bucket
         for path in paths:
             try:
-                bucket.blob(path).delete()
-            except exceptions.GoogleAPICallError:
+                bucket.blob(path).delete(**self._bounded())
+            except exceptions.GoogleAPIError:  # RetryError too: Storage may be what failed
                 continue
 
     def move_objects(self, moves: list[tuple[str, str]]) -> None:
@@ -144,22 +162,24 @@ class MediaBucket:
 
         bucket = self.bucket
         for source, target in moves:
-            blob = bucket.get_blob(source)
+            blob = bucket.get_blob(source, **self._bounded())
             if blob is None:
                 continue  # moved by an earlier attempt
             try:
-                bucket.copy_blob(blob, bucket, target, if_generation_match=0)
+                bucket.copy_blob(blob, bucket, target, if_generation_match=0, **self._bounded())
             except exceptions.PreconditionFailed:
-                existing = bucket.get_blob(target)
+                existing = bucket.get_blob(target, **self._bounded())
                 if existing is None or existing.md5_hash != blob.md5_hash:
                     raise Internal("Object move target exists with different content") from None
-            blob.delete(if_generation_match=blob.generation)
+            blob.delete(if_generation_match=blob.generation, **self._bounded())
 
     def list_page(
         self, prefix: str, page_token: str | None, limit: int
     ) -> tuple[list[tuple[str, datetime]], str | None]:
         """One page of (name, creation time) under ``prefix`` and the token of the next."""
-        pages = self.bucket.list_blobs(prefix=prefix, max_results=limit, page_token=page_token)
+        pages = self.bucket.list_blobs(
+            prefix=prefix, max_results=limit, page_token=page_token, **self._bounded()
+        )
         page = next(pages.pages, None)
         if page is None:
             return [], None

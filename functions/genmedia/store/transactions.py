@@ -16,11 +16,19 @@ T = TypeVar("T")
 
 
 def run_transaction(db: firestore.Client, work: Callable[[firestore.Transaction], T]) -> T:
+    from google.api_core.exceptions import GoogleAPIError
     from google.cloud import firestore
 
     @firestore.transactional
     def run(txn: firestore.Transaction) -> T:
         return work(txn)
 
-    result: T = run(db.transaction())
+    try:
+        result: T = run(db.transaction())
+    except ValueError as exc:
+        # When BeginTransaction itself fails (Firestore unreachable), the library's rollback
+        # raises "no transaction ID" over the real error; report the real one (a 503).
+        if exc.__cause__ is None and isinstance(exc.__context__, GoogleAPIError):
+            raise exc.__context__ from None
+        raise
     return result

@@ -30,6 +30,7 @@ def test_defaults() -> None:
     assert (s.rate_limit_burst, s.rate_limit_per_minute) == (10, 10)
     assert (s.breaker_failure_threshold, s.breaker_reset_seconds) == (5, 30.0)
     assert (s.retry_deadline_seconds, s.retry_max_attempts) == (30.0, 4)
+    assert s.backend_deadline_seconds == 5.0
     assert s.signed_url_ttl_seconds == 900
     assert s.signing_service_account is None and s.local_signing_key_file is None
     assert s.moderation_denylist == DEFAULT_DENYLIST and s.moderation_denylist
@@ -239,3 +240,11 @@ def test_the_development_page_token_key_is_never_used_in_the_cloud() -> None:
     assert load_settings({**env, "K_SERVICE": "library"}).page_token_keys == ()
     assert load_settings(env).page_token_keys == (config.DEV_PAGE_TOKEN_KEY,)
     assert "at least 32" in problems({**env, "GENMEDIA_PAGE_TOKEN_KEY": "short"})[0]
+
+
+def test_backend_deadline_is_configurable_and_bounded() -> None:
+    env = BASE_ENV | {"GENMEDIA_BACKEND_DEADLINE_SECONDS": "2.5"}
+    assert load_settings(env).backend_deadline_seconds == 2.5
+    for bad in ("0", "-1", "601", "nan", "soon"):
+        found = problems(BASE_ENV | {"GENMEDIA_BACKEND_DEADLINE_SECONDS": bad})
+        assert [p for p in found if p.startswith("GENMEDIA_BACKEND_DEADLINE_SECONDS")], bad

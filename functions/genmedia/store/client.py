@@ -66,15 +66,18 @@ def firestore_client(
             }
 
     class BoundedClient(firestore.Client):
+        def _emulator_channel(self, transport: Any) -> Any:
+            # The library's hook for the emulator's channel (benchmarks wrap it to count RPCs).
+            return grpc.insecure_channel(emulator_host, options=list(CHANNEL_OPTIONS))
+
         @property
         def _firestore_api(self) -> Any:
             if self._firestore_api_internal is None:
-                options = list(CHANNEL_OPTIONS)
                 if emulator_host is not None:
-                    channel = grpc.insecure_channel(emulator_host, options=options)
+                    channel = self._emulator_channel(BoundedTransport)
                 else:
                     channel = BoundedTransport.create_channel(
-                        self._target, credentials=self._credentials, options=options
+                        self._target, credentials=self._credentials, options=list(CHANNEL_OPTIONS)
                     )
                 self._transport = BoundedTransport(
                     host=self._target, channel=channel, client_info=self._client_info

@@ -18,5 +18,5 @@ def fields_of(snap: DocumentSnapshot[Any]) -> dict[str, Any] | None:
     """
     if not snap.exists:
         return None
-    data: dict[str, Any] = snap._data
-    return data
+    data = getattr(snap, "_data", None)  # the library's own; should it ever go, copy as before
+    return data if isinstance(data, dict) else snap.to_dict()

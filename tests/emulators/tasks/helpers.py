@@ -107,10 +107,9 @@ class Receiver:
             reply = script.pop(0) if script else Reply()
         return hit, reply
 
-    def _leave(self, path: str, hit: Hit) -> None:
+    def _leave(self, path: str) -> None:
         with self._lock:
             self._running[path] -= 1
-        hit.done.set()
 
 
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
@@ -132,15 +131,18 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     "mono": time.monotonic(),
                 },
             )
+            time.sleep(reply.delay)
+            # No longer running once the answer goes out: the emulator may dispatch the next
+            # task the moment it reads it, before this thread would get to count it as done.
+            receiver._leave(path)
             try:
-                time.sleep(reply.delay)
                 self.send_response(reply.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             except OSError:
                 pass  # the emulator stopped listening (deadline): production does that too
             finally:
-                receiver._leave(path, hit)
+                hit.done.set()
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

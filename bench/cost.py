@@ -49,7 +49,7 @@ from _common import (
     run_together,
 )
 from _report import Check, ScenarioResult, Table, standalone
-from library import RpcCounter
+from library import instrumented_clients
 
 from infra.local.ports import HOST
 from infra.local.stack import Stack
@@ -113,44 +113,6 @@ class HttpCounter:
         return taken
 
 
-def in_process_apps(stack: Stack, names: list[str]) -> tuple[dict[str, Any], RpcCounter]:
-    """functions-framework test clients of ``names`` in this process, their Firestore
-    channel counted (as bench/library.py does)."""
-    import grpc
-
-    env = stack.function_env("library")
-    env.pop("FUNCTION_TARGET", None)
-    env["GENMEDIA_LOG_LEVEL"] = "WARNING"  # no access lines in the output
-    os.environ.update(env)
-    import functions_framework
-
-    from genmedia.bootstrap import deps
-
-    class Interceptor(
-        RpcCounter,
-        grpc.UnaryUnaryClientInterceptor,
-        grpc.UnaryStreamClientInterceptor,
-        grpc.StreamUnaryClientInterceptor,
-        grpc.StreamStreamClientInterceptor,
-    ):
-        pass
-
-    counter = Interceptor()
-    client = deps().firestore()
-    plain = client._emulator_channel
-
-    def counted_channel(transport: Any) -> Any:
-        return grpc.intercept_channel(plain(transport), counter)
-
-    client._emulator_channel = counted_channel  # type: ignore[method-assign]
-    source = str(ROOT / "functions" / "main.py")
-    apps = {
-        name: functions_framework.create_app(target=name, source=source).test_client()
-        for name in names
-    }
-    return apps, counter
-
-
 Call = Callable[[], Any]
 
 
@@ -195,8 +157,8 @@ def request_types(
 def count_calls(
     stack: Stack, user: BenchUser, asset_ids: list[str], job_id: str, repeats: int
 ) -> dict[str, dict[str, Any]]:
-    apps, rpcs = in_process_apps(
-        stack, ["generate_image", "issue_signed_url", "library", "jobs", "generate_video"]
+    apps, rpcs = instrumented_clients(
+        stack, ("generate_image", "issue_signed_url", "library", "jobs", "generate_video")
     )
     http = HttpCounter(stack.ports["storage"])
     figures: dict[str, dict[str, Any]] = {}

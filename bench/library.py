@@ -318,9 +318,11 @@ class RpcCounter:
         return taken
 
 
-def instrumented_clients(stack: Stack) -> tuple[dict[str, Any], RpcCounter]:
-    """Test clients of the library and issue_signed_url functions in this process, their
-    Firestore client's channel wrapped by an RpcCounter."""
+def instrumented_clients(
+    stack: Stack, names: tuple[str, ...] = ("library", "issue_signed_url")
+) -> tuple[dict[str, Any], RpcCounter]:
+    """functions-framework test clients of ``names`` in this process, their Firestore
+    client's channel wrapped by an RpcCounter."""
     import grpc
     from grpc import (
         StreamStreamClientInterceptor,
@@ -357,7 +359,7 @@ def instrumented_clients(stack: Stack) -> tuple[dict[str, Any], RpcCounter]:
     source = str(ROOT / "functions" / "main.py")
     apps = {
         name: functions_framework.create_app(target=name, source=source).test_client()
-        for name in ("library", "issue_signed_url")
+        for name in names
     }
     return apps, counter
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from google.cloud import firestore, storage
 
-from tests.support.harness import Gateway, User
+from infra.local.stack import Stack
+from tests.support.harness import Gateway, User, start_stack
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +21,17 @@ def db(stack_info: dict[str, Any]) -> firestore.Client:
 @pytest.fixture(scope="session")
 def bucket(stack_info: dict[str, Any]) -> storage.Bucket:
     return storage.Client(project=stack_info["project_id"]).bucket(stack_info["media_bucket"])
+
+
+@pytest.fixture
+def private_stack(tmp_path: Path) -> Iterator[Stack]:
+    """A stack of the test's own, for tests that stop and start its emulators: the shared one
+    must not see them go away. Storage is on disk so a restart keeps the objects."""
+    stack = start_stack(tmp_path, storage_on_disk=True)
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture

@@ -4,33 +4,19 @@ its Auth emulator loses its accounts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
-from tests.support.harness import Gateway, new_user, start_stack
+from tests.support.harness import Gateway, new_user
 from tests.support.problems import assert_problem
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    private = start_stack(tmp_path)
-    try:
-        yield private
-    finally:
-        private.stop()
-
-
-def test_requests_during_an_auth_outage_are_503_with_retry_after(stack: Stack) -> None:
-    info = stack.info()
+def test_requests_during_an_auth_outage_are_503_with_retry_after(private_stack: Stack) -> None:
+    info = private_stack.info()
     gateway = Gateway(str(info["gateway"]))
-    auth = AuthEmulator(str(info["auth_emulator"]), stack.options.project_id)
+    auth = AuthEmulator(str(info["auth_emulator"]), private_stack.options.project_id)
     writer, reader = new_user(auth), new_user(auth)
     tokens = writer.token, reader.token  # minted before the outage, still valid
-    stack.stop_service("auth")
+    private_stack.stop_service("auth")
 
     spend = gateway.post("/v1/images:generate", token=tokens[0], json={"prompt": "a kite"})
     assert_problem(spend, 503, "UNAVAILABLE")
@@ -38,5 +24,5 @@ def test_requests_during_an_auth_outage_are_503_with_retry_after(stack: Stack) -
     read = gateway.get("/v1/usage", token=tokens[1])  # never looked up: the cache cannot help
     assert_problem(read, 503, "UNAVAILABLE")
 
-    stack.start_service("auth")
+    private_stack.start_service("auth")
     assert gateway.get("/v1/healthz").status_code == 200

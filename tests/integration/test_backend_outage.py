@@ -5,25 +5,11 @@ emulator is back (bounded gRPC reconnect backoff). A private stack: its emulator
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
 from tests.support.assets import generate
-from tests.support.harness import Gateway, User, new_user, start_stack
+from tests.support.harness import Gateway, User, new_user
 from tests.support.problems import assert_problem
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    private = start_stack(tmp_path, storage_on_disk=True)
-    try:
-        yield private
-    finally:
-        private.stop()
 
 
 def _used(gateway: Gateway, user: User) -> int:
@@ -38,18 +24,20 @@ def _assert_unavailable(response: object) -> None:
     assert int(response.headers["Retry-After"]) >= 1  # type: ignore[attr-defined]
 
 
-def test_a_firestore_outage_is_a_prompt_503_and_recovers(stack: Stack) -> None:
-    info = stack.info()
+def test_a_firestore_outage_is_a_prompt_503_and_recovers(private_stack: Stack) -> None:
+    info = private_stack.info()
     gateway = Gateway(str(info["gateway"]))
-    user = new_user(AuthEmulator(str(info["auth_emulator"]), stack.options.project_id))
+    user = new_user(AuthEmulator(str(info["auth_emulator"]), private_stack.options.project_id))
     [asset] = generate(gateway, user, prompt="a lantern")
-    functions = {name: child for name, child in stack.children.items() if name.startswith("fn_")}
+    functions = {
+        name: child for name, child in private_stack.children.items() if name.startswith("fn_")
+    }
 
-    stack.stop_service("firestore")
+    private_stack.stop_service("firestore")
     _assert_unavailable(gateway.get("/v1/assets", user=user))
     _assert_unavailable(gateway.post("/v1/images:generate", user=user, json={"prompt": "a kite"}))
 
-    stack.start_service("firestore")
+    private_stack.start_service("firestore")
     listed = gateway.get("/v1/assets", user=user)
     assert listed.status_code == 200, listed.text
     assert [a["id"] for a in listed.json()["assets"]] == [asset["id"]]
@@ -57,21 +45,21 @@ def test_a_firestore_outage_is_a_prompt_503_and_recovers(stack: Stack) -> None:
     assert len(generate(gateway, user, prompt="a kite")) == 1
     assert _used(gateway, user) == 2
     # Served by the very processes that saw the outage: nothing was restarted.
-    assert {n: c for n, c in stack.children.items() if n.startswith("fn_")} == functions
+    assert {n: c for n, c in private_stack.children.items() if n.startswith("fn_")} == functions
 
 
-def test_a_storage_outage_is_a_prompt_503_refunded_and_recovers(stack: Stack) -> None:
-    info = stack.info()
+def test_a_storage_outage_is_a_prompt_503_refunded_and_recovers(private_stack: Stack) -> None:
+    info = private_stack.info()
     gateway = Gateway(str(info["gateway"]))
-    user = new_user(AuthEmulator(str(info["auth_emulator"]), stack.options.project_id))
+    user = new_user(AuthEmulator(str(info["auth_emulator"]), private_stack.options.project_id))
     generate(gateway, user, prompt="a lantern")
 
-    stack.stop_service("storage")
+    private_stack.stop_service("storage")
     _assert_unavailable(gateway.post("/v1/images:generate", user=user, json={"prompt": "a kite"}))
     assert _used(gateway, user) == 1  # the failed generation was refunded
     listed = gateway.get("/v1/assets", user=user).json()["assets"]
     assert len(listed) == 1  # its asset is FAILED, not listed as ACTIVE
 
-    stack.start_service("storage")
+    private_stack.start_service("storage")
     assert len(generate(gateway, user, prompt="a kite")) == 1
     assert _used(gateway, user) == 2

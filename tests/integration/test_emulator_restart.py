@@ -5,36 +5,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
 from tests.support.assets import generate, sha256_at, sign
-from tests.support.harness import Gateway, new_user, start_stack
+from tests.support.harness import Gateway, new_user
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    private = start_stack(tmp_path, storage_on_disk=True)
-    try:
-        yield private
-    finally:
-        private.stop()
-
-
-def test_a_generated_image_survives_firestore_and_storage_restarts(stack: Stack) -> None:
-    info = stack.info()
+def test_a_generated_image_survives_firestore_and_storage_restarts(private_stack: Stack) -> None:
+    info = private_stack.info()
     gateway = Gateway(str(info["gateway"]))
-    user = new_user(AuthEmulator(str(info["auth_emulator"]), stack.options.project_id))
+    user = new_user(AuthEmulator(str(info["auth_emulator"]), private_stack.options.project_id))
     [asset] = generate(gateway, user, prompt="a lantern")
     digest = sha256_at(sign(gateway, user, asset["id"]).json()["url"])
 
     for emulator in ("firestore", "storage"):
-        stack.stop_service(emulator)
-        stack.start_service(emulator)
+        private_stack.stop_service(emulator)
+        private_stack.start_service(emulator)
 
     listed = gateway.get("/v1/assets", user=user)
     assert listed.status_code == 200, listed.text

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -60,3 +63,18 @@ def call(
 
 def body_of(response: flask.Response) -> Any:
     return json.loads(response.get_data())
+
+
+def modules_after(code: str, env: Mapping[str, str], cwd: Path | None = None) -> list[str]:
+    """``sys.modules`` after ``code`` runs in a fresh interpreter with ``env``."""
+    script = f"import json, sys; {code}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    loaded: list[str] = json.loads(out)
+    return loaded

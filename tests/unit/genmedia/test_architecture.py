@@ -3,13 +3,12 @@ store/ touches Firestore. A change that breaks a rule fails here, naming the mod
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.unit._helpers import modules_after
 
 PACKAGE = Path(__file__).resolve().parents[3] / "functions" / "genmedia"
 HTTP_FREE = [
@@ -31,16 +30,7 @@ HTTP_FREE = [
 
 
 def imported_by(module: str) -> list[str]:
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    loaded: list[str] = json.loads(out)
-    return loaded
+    return modules_after(f"import {module}", {**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
 
 
 @pytest.mark.parametrize("module", HTTP_FREE)

@@ -4,15 +4,13 @@ loads only the Pillow codecs of the formats it reads and writes."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from infra.local.routes import load_routes
+from tests.unit._helpers import modules_after as fresh_modules
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
 CLOUD_ENV = {
@@ -36,16 +34,8 @@ HEAVY = (
 
 def modules_after(code: str) -> list[str]:
     """``sys.modules`` after ``code`` runs in a fresh interpreter configured as in the cloud."""
-    out = subprocess.run(
-        [sys.executable, "-c", f"import json, sys; {code}; print(json.dumps(sorted(sys.modules)))"],
-        cwd=FUNCTIONS_DIR,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(FUNCTIONS_DIR), **CLOUD_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    loaded: list[str] = json.loads(out)
-    return loaded
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(FUNCTIONS_DIR), **CLOUD_ENV}
+    return fresh_modules(code, env, cwd=FUNCTIONS_DIR)
 
 
 def heavy_in(loaded: list[str]) -> list[str]:

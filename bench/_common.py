@@ -90,17 +90,24 @@ def new_user(stack: Stack, role: str | None = None) -> BenchUser:
     return BenchUser(uid, auth.id_token(uid))
 
 
+def raise_quotas(stack: Stack, users: Sequence[BenchUser], quota: dict[str, int]) -> None:
+    """Quota overrides for ``users``, set by one admin through the API."""
+    admin = new_user(stack, role="admin")
+    for user in users:
+        resp = requests.patch(
+            f"{gateway_url(stack)}/v1/admin/users/{user.uid}",
+            json={"quota": quota},
+            headers=admin.headers,
+            timeout=60,
+        )
+        if resp.status_code != 200:
+            raise RuntimeError(f"quota override failed: {resp.status_code} {resp.text[:300]}")
+
+
 def generous_user(stack: Stack, images_per_day: int = 100_000) -> BenchUser:
     """A ``user``-role account whose daily image quota an admin raised through the API."""
-    admin, user = new_user(stack, role="admin"), new_user(stack)
-    resp = requests.patch(
-        f"{gateway_url(stack)}/v1/admin/users/{user.uid}",
-        json={"quota": {"images_per_day": images_per_day}},
-        headers=admin.headers,
-        timeout=60,
-    )
-    if resp.status_code != 200:
-        raise RuntimeError(f"quota override failed: {resp.status_code} {resp.text[:300]}")
+    user = new_user(stack)
+    raise_quotas(stack, [user], {"images_per_day": images_per_day})
     return user
 
 

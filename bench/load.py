@@ -25,7 +25,15 @@ from collections import defaultdict
 from typing import Any
 
 import requests
-from _common import BenchUser, cpu_seconds, gateway_url, group_pids, local_stack, new_user
+from _common import (
+    BenchUser,
+    cpu_seconds,
+    gateway_url,
+    group_pids,
+    local_stack,
+    new_user,
+    raise_quotas,
+)
 from _drive import COLUMNS, Block, drive, latency_over_time, row, summary
 from _floor import hello_world
 from _report import Check, ScenarioResult, Series, Table, standalone
@@ -49,15 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cheap-requests", type=int, default=2000)
     parser.add_argument("--videos", type=int, default=12)
     parser.add_argument("--seed", type=int, default=13)
-
-
-def raise_quotas(stack: Stack, users: list[BenchUser]) -> None:
-    admin = new_user(stack, role="admin")
-    quota = {"images_per_day": 1_000_000, "videos_per_month": 1_000_000}
-    for user in users:
-        url = f"{gateway_url(stack)}/v1/admin/users/{user.uid}"
-        resp = requests.patch(url, json={"quota": quota}, headers=admin.headers, timeout=60)
-        resp.raise_for_status()
 
 
 def generate_plan(stack: Stack, users: list[BenchUser], args: argparse.Namespace) -> list[Any]:
@@ -144,7 +143,7 @@ def run(args: argparse.Namespace) -> ScenarioResult:
     result = ScenarioResult(NAME)
     with local_stack() as stack, hello_world() as floor, Sampler(stack, interval=1.0) as sampler:
         users = [new_user(stack) for _ in range(args.users)]
-        raise_quotas(stack, users)
+        raise_quotas(stack, users, {"images_per_day": 1_000_000, "videos_per_month": 1_000_000})
         gen_specs = generate_plan(stack, users, args)
         print(f"generate: {len(gen_specs)} requests, {args.keys} keys, {args.clients} clients")
         gen = drive(stack, gen_specs, args.clients)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import AssetRecord
-from genmedia.store.snapshots import fields_of
+from genmedia.store.snapshots import fields_of, query_rows
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
 COLLECTION = "assets"
+# What a library page reads of each asset: everything but its search terms.
+LISTED_FIELDS = tuple(f.name for f in fields(AssetRecord) if f.name not in ("id", "search_terms"))
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class AssetRepository:
     def list_page(
         self, spec: AssetQuery, limit: int, after: tuple[datetime, str] | None
     ) -> list[AssetRecord]:
-        """One RunQuery: up to ``limit`` assets after the cursor (create_time, id)."""
+        """One RunQuery: up to ``limit`` assets after the cursor (create_time, id), each without
+        its ``search_terms`` (a third of a document's values; a page never shows them)."""
         from google.cloud import firestore
         from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -106,4 +109,5 @@ class AssetRepository:
         query = query.order_by("__name__", direction=direction)
         if after is not None:
             query = query.start_after({"create_time": after[0], "__name__": after[1]})
-        return [AssetRecord.from_doc(s.id, fields_of(s) or {}) for s in query.limit(limit).stream()]
+        query = query.select(LISTED_FIELDS).limit(limit)
+        return [AssetRecord.from_doc(i, d) for i, d in query_rows(query)]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import AuditEvent
+from genmedia.store.snapshots import query_rows
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -56,4 +57,4 @@ class AuditRepository:
         query = query.order_by("__name__", direction=firestore.Query.DESCENDING)
         if after is not None:
             query = query.start_after({"time": after[0], "__name__": after[1]})
-        return [(s.id, AuditEvent.from_doc(s.to_dict() or {})) for s in query.limit(limit).stream()]
+        return [(i, AuditEvent.from_doc(d)) for i, d in query_rows(query.limit(limit))]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import JobRecord
-from genmedia.store.snapshots import fields_of
+from genmedia.store.snapshots import fields_of, query_rows
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -62,4 +62,4 @@ class JobRepository:
         query = query.order_by("__name__", direction=firestore.Query.DESCENDING)
         if after is not None:
             query = query.start_after({"create_time": after[0], "__name__": after[1]})
-        return [JobRecord.from_doc(s.id, fields_of(s) or {}) for s in query.limit(limit).stream()]
+        return [JobRecord.from_doc(i, d) for i, d in query_rows(query.limit(limit))]

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import ModerationEvent
+from genmedia.store.snapshots import query_rows
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -33,4 +34,4 @@ class ModerationEventRepository:
         )
         if after is not None:
             query = query.start_after({"create_time": after[0], "__name__": after[1]})
-        return [(s.id, ModerationEvent(**(s.to_dict() or {}))) for s in query.limit(limit).stream()]
+        return [(i, ModerationEvent(**d)) for i, d in query_rows(query.limit(limit))]

@@ -20,6 +20,7 @@ from genmedia.store import (
     users,
     webhooks,
 )
+from genmedia.store.snapshots import query_rows
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -61,7 +62,7 @@ class OwnedData:
         query = query.order_by("__name__")
         if after is not None:
             query = query.start_after({"__name__": after})
-        return [(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]
+        return query_rows(query.limit(limit))
 
     def delete(self, collection: str, doc_ids: list[str]) -> None:
         """Delete the documents in one batch (at most 500); ones already gone are fine."""
@@ -88,7 +89,7 @@ class OwnedData:
         query = self.db.collection(audit.COLLECTION).where(
             filter=Or([FieldFilter(f, "==", uid) for f in AUDIT_USER_FIELDS])
         )
-        return [(s.id, s.to_dict() or {}) for s in query.limit(limit).stream()]
+        return query_rows(query.limit(limit))
 
     def pseudonymise_audit(
         self, events: list[tuple[str, dict[str, Any]]], uid: str, alias: str

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from genmedia.store.snapshots import query_rows
+
 if TYPE_CHECKING:
     from google.cloud import firestore
 
@@ -23,4 +25,4 @@ def in_state_before(
         .order_by(field)
         .limit(limit)
     )
-    return [(s.id, s.to_dict() or {}) for s in query.stream()]
+    return query_rows(query)

@@ -90,3 +90,15 @@ def test_a_transaction_that_cannot_begin_reports_the_outage(closed_port: str) ->
     # Not the library's "no transaction ID" ValueError from its rollback: that would be a 500.
     with pytest.raises(exceptions.RetryError):
         run_transaction(client, lambda txn: doc.get(transaction=txn))
+
+
+def test_streamed_reads_run_on_the_calling_thread(closed_port: str) -> None:
+    import grpc.experimental
+
+    from genmedia.store.client import CHANNEL_OPTIONS
+
+    # The option's name is what gRPC matches; without it every query and batch get starts a
+    # channel spin thread (twice the CPU of a library page).
+    assert (grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1) in CHANNEL_OPTIONS
+    channel = firestore_client("demo-genmedia", 2.0, closed_port)._firestore_api._transport
+    assert channel.grpc_channel._single_threaded_unary_stream is True

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import AssetRecord
-from genmedia.store.snapshots import fields_of, query_rows
+from genmedia.store.snapshots import query_rows, read, read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -55,20 +55,17 @@ class AssetRepository:
             txn.update(self._ref(asset_id), {"state": "FAILED", "update_time": now})
 
     def get(self, asset_id: str, txn: firestore.Transaction | None = None) -> AssetRecord | None:
-        snap = self._ref(asset_id).get(transaction=txn)
-        return AssetRecord.from_doc(snap.id, fields_of(snap) or {}) if snap.exists else None
+        doc = read_one(self._ref(asset_id), txn)
+        return AssetRecord.from_doc(asset_id, doc.fields) if doc else None
 
     def get_many(
         self, asset_ids: Iterable[str], txn: firestore.Transaction | None = None
     ) -> dict[str, AssetRecord]:
         """One BatchGetDocuments call for any number of ids; missing ids are absent."""
-        refs = [self._ref(i) for i in dict.fromkeys(asset_ids)]
-        if not refs:
-            return {}
+        docs = read([self._ref(i) for i in dict.fromkeys(asset_ids)], txn)
         return {
-            s.id: AssetRecord.from_doc(s.id, fields_of(s) or {})
-            for s in self.db.get_all(refs, transaction=txn)
-            if s.exists
+            path.rpartition("/")[2]: AssetRecord.from_doc(path.rpartition("/")[2], doc.fields)
+            for path, doc in docs.items()
         }
 
     def activate(self, txn: firestore.Transaction, assets: list[AssetRecord]) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import ErasureRecord
+from genmedia.store.snapshots import read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -24,8 +25,8 @@ class ErasureRepository:
     def get(
         self, erasure_id: str, txn: firestore.Transaction | None = None
     ) -> ErasureRecord | None:
-        snap = self.collection.document(erasure_id).get(transaction=txn)
-        return ErasureRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        doc = read_one(self.collection.document(erasure_id), txn)
+        return ErasureRecord.from_doc(erasure_id, doc.fields) if doc else None
 
     def in_state_before(self, state: str, before: datetime, limit: int) -> list[ErasureRecord]:
         """Up to ``limit`` in ``state`` not updated since ``before``, oldest first (sweeper)."""

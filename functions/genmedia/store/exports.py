@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import ExportRecord
+from genmedia.store.snapshots import read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -25,8 +26,8 @@ class ExportRepository:
         txn.set(self.collection.document(export.id), export.to_doc())
 
     def get(self, export_id: str, txn: firestore.Transaction | None = None) -> ExportRecord | None:
-        snap = self.collection.document(export_id).get(transaction=txn)
-        return ExportRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        doc = read_one(self.collection.document(export_id), txn)
+        return ExportRecord.from_doc(export_id, doc.fields) if doc else None
 
     def in_state_before(self, state: str, before: datetime, limit: int) -> list[ExportRecord]:
         """Up to ``limit`` in ``state`` not updated since ``before``, oldest first (sweeper)."""

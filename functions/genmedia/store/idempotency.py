@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import IdempotencyRecord
-from genmedia.store.snapshots import fields_of
+from genmedia.store.snapshots import read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -36,10 +36,10 @@ class IdempotencyRepository:
 
     def get(self, doc_id: str) -> tuple[IdempotencyRecord, datetime] | None:
         """The record and its update time (the precondition for ``replace``)."""
-        snap = self._ref(doc_id).get()
-        if not snap.exists:
+        doc = read_one(self._ref(doc_id))
+        if doc is None:
             return None
-        return IdempotencyRecord.from_doc(fields_of(snap) or {}), snap.update_time
+        return IdempotencyRecord.from_doc(doc.fields), doc.update_time
 
     def replace(self, doc_id: str, record: IdempotencyRecord, unchanged_since: datetime) -> bool:
         """Overwrite the record if nobody wrote it after ``unchanged_since``; else False."""

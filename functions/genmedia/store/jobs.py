@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from genmedia.store import stale
 from genmedia.store.records import JobRecord
-from genmedia.store.snapshots import fields_of, query_rows
+from genmedia.store.snapshots import query_rows, read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -38,8 +38,8 @@ class JobRepository:
         txn.set(self._ref(job.id), job.to_doc())
 
     def get(self, job_id: str, txn: firestore.Transaction | None = None) -> JobRecord | None:
-        snap = self._ref(job_id).get(transaction=txn)
-        return JobRecord.from_doc(snap.id, fields_of(snap) or {}) if snap.exists else None
+        doc = read_one(self._ref(job_id), txn)
+        return JobRecord.from_doc(job_id, doc.fields) if doc else None
 
     def in_state_before(self, state: str, before: datetime, limit: int) -> list[JobRecord]:
         """Up to ``limit`` jobs in ``state`` not updated since ``before``, oldest first."""

@@ -20,7 +20,7 @@ from genmedia.store import (
     users,
     webhooks,
 )
-from genmedia.store.snapshots import query_rows
+from genmedia.store.snapshots import query_rows, read
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -74,7 +74,7 @@ class OwnedData:
     def per_user(self, uid: str) -> dict[str, dict[str, Any]]:
         """The per-user documents that exist (usage, users), by collection."""
         refs = [self.db.collection(c).document(uid) for c in PER_USER_COLLECTIONS]
-        return {s.reference.parent.id: s.to_dict() or {} for s in self.db.get_all(refs) if s.exists}
+        return {path.partition("/")[0]: doc.fields for path, doc in read(refs).items()}
 
     def delete_per_user(self, uid: str) -> None:
         batch = self.db.batch()

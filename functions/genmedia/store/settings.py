@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from genmedia.store.snapshots import read_one
+
 if TYPE_CHECKING:
     from google.cloud import firestore
 
@@ -19,8 +21,8 @@ class SettingsRepository:
 
     def denylist(self) -> tuple[str, ...] | None:
         """The stored denylist; None when admins have never set one (the deployment's applies)."""
-        snap = self.collection.document(MODERATION).get()
-        terms = (snap.to_dict() or {}).get("denylist") if snap.exists else None
+        doc = read_one(self.collection.document(MODERATION))
+        terms = doc.fields.get("denylist") if doc else None
         return tuple(str(t) for t in terms) if isinstance(terms, list) else None
 
     def put_denylist(
@@ -31,8 +33,8 @@ class SettingsRepository:
 
     def orphan_cursor(self) -> str | None:
         """Where the sweeper's scan of the bucket resumes; None: from the start."""
-        snap = self.collection.document(SWEEPER).get()
-        cursor = (snap.to_dict() or {}).get("orphan_cursor") if snap.exists else None
+        doc = read_one(self.collection.document(SWEEPER))
+        cursor = doc.fields.get("orphan_cursor") if doc else None
         return str(cursor) if cursor else None
 
     def put_orphan_cursor(self, cursor: str | None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from genmedia.store.records import UsageRecord, UserRecord
-from genmedia.store.snapshots import fields_of
+from genmedia.store.snapshots import read
 from genmedia.store.users import COLLECTION as USERS
 
 if TYPE_CHECKING:
@@ -28,13 +28,11 @@ class UsageRepository:
     ) -> tuple[UsageRecord, UserRecord]:
         """Usage and user documents in one BatchGetDocuments (locked when in a transaction)."""
         usage_ref, user_ref = self._ref(uid), self.db.collection(USERS).document(uid)
-        snaps = {
-            s.reference.path: s for s in self.db.get_all([usage_ref, user_ref], transaction=txn)
-        }
-        usage, user = snaps.get(usage_ref.path), snaps.get(user_ref.path)
+        docs = read([usage_ref, user_ref], txn)
+        usage, user = docs.get(usage_ref.path), docs.get(user_ref.path)
         return (
-            UsageRecord.from_doc(fields_of(usage) if usage else None),
-            UserRecord.from_doc(uid, fields_of(user) if user else None),
+            UsageRecord.from_doc(usage.fields if usage else None),
+            UserRecord.from_doc(uid, user.fields if user else None),
         )
 
     def put(self, txn: firestore.Transaction, uid: str, usage: UsageRecord) -> None:

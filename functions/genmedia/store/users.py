@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genmedia.store.records import UserRecord
-from genmedia.store.snapshots import fields_of
+from genmedia.store.snapshots import read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -21,8 +21,8 @@ class UserRepository:
         return self.db.collection(COLLECTION).document(uid)
 
     def get(self, uid: str, txn: firestore.Transaction | None = None) -> UserRecord:
-        snap = self._ref(uid).get(transaction=txn)
-        return UserRecord.from_doc(uid, fields_of(snap))
+        doc = read_one(self._ref(uid), txn)
+        return UserRecord.from_doc(uid, doc.fields if doc else None)
 
     def merge_in(self, txn: firestore.Transaction, uid: str, fields: dict[str, Any]) -> None:
         """Merge ``fields`` into ``users/{uid}`` as part of ``txn``."""
@@ -32,4 +32,5 @@ class UserRepository:
         """Merge ``fields`` into ``users/{uid}`` and return the stored record."""
         ref = self._ref(uid)
         ref.set(fields, merge=True)
-        return UserRecord.from_doc(uid, ref.get().to_dict())
+        doc = read_one(ref)
+        return UserRecord.from_doc(uid, doc.fields if doc else None)

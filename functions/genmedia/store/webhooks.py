@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genmedia.store.records import WebhookRecord
+from genmedia.store.snapshots import read_one
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -20,8 +21,8 @@ class WebhookRepository:
         txn.create(self.collection.document(hook.id), hook.to_doc())
 
     def get(self, webhook_id: str) -> WebhookRecord | None:
-        snap = self.collection.document(webhook_id).get()
-        return WebhookRecord.from_doc(snap.id, snap.to_dict() or {}) if snap.exists else None
+        doc = read_one(self.collection.document(webhook_id))
+        return WebhookRecord.from_doc(webhook_id, doc.fields) if doc else None
 
     def for_owner(self, uid: str, txn: firestore.Transaction | None = None) -> list[WebhookRecord]:
         """Every endpoint of ``uid`` (a handful: creation is capped), oldest first."""

@@ -1,35 +1,32 @@
-"""fields_of: a snapshot's fields without to_dict()'s second copy, and the library hook it uses."""
+"""The library hooks genmedia/store/snapshots.py reads through; the decoding itself is checked
+against the library's own snapshots over the wire in tests/integration/test_store_reads.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from google.cloud.firestore_v1.base_document import DocumentSnapshot
-
-from genmedia.store.snapshots import fields_of
-
-
-def snapshot(data: dict[str, Any] | None) -> DocumentSnapshot[Any]:
-    return DocumentSnapshot(None, data, data is not None, None, None, None)
+from google.api_core import gapic_v1
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 
-def test_the_fields_are_the_snapshots_own_without_a_copy() -> None:
-    data = {"owner_uid": "alice", "tags": ["a"]}
-    snap = snapshot(data)
-    assert fields_of(snap) == data
-    # The library still keeps the decoded fields where fields_of reads them (no second copy).
-    assert fields_of(snap) is snap._data
+def client() -> firestore.Client:
+    return firestore.Client(project="demo-genmedia", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
 
 
-def test_a_missing_document_has_no_fields() -> None:
-    assert fields_of(snapshot(None)) is None
+def test_a_query_request_is_built_by_the_library_as_stream_sends_it() -> None:
+    query = client().collection("assets").where(filter=FieldFilter("owner_uid", "==", "u"))
+    request, prefix, kwargs = query.limit(2)._prep_stream(retry=gapic_v1.method.DEFAULT)
+    assert request["parent"] == "projects/demo-genmedia/databases/(default)/documents"
+    assert request["structured_query"].limit == 2
+    assert prefix.endswith("/documents/assets")
+    assert kwargs == {}  # the default retry and deadline of the (bounded) transport
 
 
-def test_without_the_library_hook_the_fields_are_copied_as_before() -> None:
-    class Plain:
-        exists = True
-
-        def to_dict(self) -> dict[str, Any]:
-            return {"owner_uid": "bob"}
-
-    assert fields_of(Plain()) == {"owner_uid": "bob"}  # type: ignore[arg-type]
+def test_a_batch_get_request_is_built_by_the_library_as_get_all_sends_it() -> None:
+    db = client()
+    refs = [db.collection("usage").document("u"), db.collection("users").document("u")]
+    request, _, kwargs = db._prep_get_all(refs, None, None, gapic_v1.method.DEFAULT)
+    assert request["database"] == db._database_string
+    assert request["documents"] == [db._database_string + "/documents/" + r.path for r in refs]
+    assert request["transaction"] is None
+    assert kwargs == {}

@@ -66,6 +66,17 @@ def local_stack(function_env: dict[str, str] | None = None, **options: Any) -> I
             stack.stop()
 
 
+def server_errors(stack: Stack, limit: int = 20) -> list[str]:
+    """The ERROR lines of every function's log (with their stack traces), for a 5xx's cause:
+    the stack's logs go with its temp dir."""
+    lines = []
+    for log in sorted((stack.options.state_dir / "logs").glob("fn_*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"severity": "ERROR"' in line or '"severity":"ERROR"' in line:
+                lines.append(f"{log.stem}: {line[:4000]}")
+    return lines[:limit]
+
+
 def gateway_url(stack: Stack) -> str:
     return f"http://{HOST}:{stack.ports['gateway']}"
 

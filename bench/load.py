@@ -33,6 +33,7 @@ from _common import (
     local_stack,
     new_user,
     raise_quotas,
+    server_errors,
 )
 from _drive import COLUMNS, Block, drive, latency_over_time, row, summary
 from _floor import hello_world
@@ -97,7 +98,11 @@ def check_generate(
             f"{replays} replays, {sum(len(s) > 1 for s in distinct.values())} keys differing",
         ),
         Check("usage charged exactly once per key", used == keys, f"{used} images for {keys} keys"),
-        Check("no 5xx and no transport error", fives == 0, f"{fives}"),
+        Check(
+            "no 5xx and no transport error",
+            fives == 0,
+            f"{fives}" + "".join(f"\n    {line}" for line in server_errors(stack) if fives),
+        ),
     ], asset_of
 
 

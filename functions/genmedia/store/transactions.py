@@ -26,9 +26,12 @@ def run_transaction(db: firestore.Client, work: Callable[[firestore.Transaction]
     try:
         result: T = run(db.transaction())
     except ValueError as exc:
-        # When BeginTransaction itself fails (Firestore unreachable), the library's rollback
-        # raises "no transaction ID" over the real error; report the real one (a 503).
-        if exc.__cause__ is None and isinstance(exc.__context__, GoogleAPIError):
-            raise exc.__context__ from None
+        # The library reports two outages as ValueError; raise the real error (a 503, retry
+        # later; nothing was committed): its retries ran out on contention ("failed to commit
+        # in N attempts", from the last ABORTED), or BeginTransaction itself failed (Firestore
+        # unreachable) and its rollback raised "no transaction ID" over that error.
+        cause = exc.__cause__ if exc.__cause__ is not None else exc.__context__
+        if isinstance(cause, GoogleAPIError):
+            raise cause from None
         raise
     return result

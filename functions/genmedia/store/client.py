@@ -19,6 +19,7 @@ page (``limit``), read in milliseconds, so a stream cut at the budget means an o
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def firestore_client(
     )
 
     wrap_method: Any = gapic_v1.method.wrap_method
+    api_lock = threading.Lock()
 
     class BoundedTransport(FirestoreGrpcTransport):
         def _prep_wrapped_messages(self, client_info: Any) -> None:
@@ -76,6 +78,15 @@ def firestore_client(
         @property
         def _firestore_api(self) -> Any:
             if self._firestore_api_internal is None:
+                with api_lock:
+                    self._make_api()
+            return self._firestore_api_internal
+
+        def _make_api(self) -> None:
+            # Once: a second channel made by a concurrent first request would replace the
+            # first while its calls are in flight, and a streamed read on the calling thread
+            # does not keep its channel alive ("Stream removed (Channel deallocated!)").
+            if self._firestore_api_internal is None:
                 if emulator_host is not None:
                     channel = self._emulator_channel(BoundedTransport)
                 else:
@@ -88,7 +99,6 @@ def firestore_client(
                 self._firestore_api_internal = FirestoreClient(
                     transport=self._transport, client_options=self._client_options
                 )
-            return self._firestore_api_internal
 
     if emulator_host is None:
         return BoundedClient(project=project_id)

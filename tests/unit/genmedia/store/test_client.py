@@ -102,3 +102,33 @@ def test_streamed_reads_run_on_the_calling_thread(closed_port: str) -> None:
     assert (grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1) in CHANNEL_OPTIONS
     channel = firestore_client("demo-genmedia", 2.0, closed_port)._firestore_api._transport
     assert channel.grpc_channel._single_threaded_unary_stream is True
+
+
+def test_concurrent_first_requests_share_one_channel(closed_port: str) -> None:
+    # A cold instance's first requests arrive together. A second channel would replace the
+    # first while its streamed reads are in flight, and those run on the calling thread
+    # without keeping their channel alive: "Stream removed (Channel deallocated!)", a 500.
+    import sys
+    import threading
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible while they race
+    apis: list[object] = []
+    try:
+        for _ in range(5):
+            client = firestore_client("demo-genmedia", 2.0, closed_port)
+            start = threading.Barrier(8)
+
+            def first_request(c: Any = client, b: threading.Barrier = start) -> None:
+                b.wait()
+                apis.append(c._firestore_api)
+
+            threads = [threading.Thread(target=first_request) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len({id(api) for api in apis}) == 1
+            apis.clear()
+    finally:
+        sys.setswitchinterval(interval)

@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 import requests
-from _common import gateway_url, generous_user, local_stack
+from _common import gateway_url, generous_user, local_stack, server_errors
 from _drive import COLUMNS, drive, latency_over_time, outcome, row, summary
 from _report import Check, ScenarioResult, Series, Table, standalone
 from _sampling import Reading, Sampler
@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> ScenarioResult:
         print(f"soak: {total} requests at {args.rate}/s for {args.duration:.0f} s")
         with Sampler(stack, interval=args.interval) as sampler:
             block = drive(stack, plan, args.clients, rate=args.rate)
+        logged = server_errors(stack)  # the stack's logs go with it
     figures = summary(block.results, block.wall_s)
     result.tables.append(Table(f"Steady {args.rate:g} req/s mix", COLUMNS, [row("mix", figures)]))
     growth, per_process = growth_table(sampler, args.warmup)
@@ -123,7 +124,12 @@ def run(args: argparse.Namespace) -> ScenarioResult:
             worst[1]["rss_growth"] < GROWTH_GOAL,
             f"largest: {worst[0]} {worst[1]['rss_growth']:+.1%}",
         ),
-        Check("no error during the soak", not errors, f"{len(errors)} of {len(block.results)}"),
+        Check(
+            "no error during the soak",
+            not errors,
+            f"{len(errors)} of {len(block.results)}"
+            + "".join(f"\n    {line}" for line in logged if errors),
+        ),
     ]
     result.series += [
         Series("soak: latency over time (per 5 s)", "ms", latency_over_time(block.results, 5.0)),

@@ -59,3 +59,12 @@ def test_processing_an_image_loads_only_the_codecs_it_uses() -> None:
     assert sorted(plugins) == [
         f"PIL.{name}ImagePlugin" for name in ("Bmp", "Gif", "Jpeg", "Png", "Ppm", "WebP")
     ]
+
+
+def test_a_first_moderation_check_reads_the_shipped_lookalikes_not_the_confusables_data() -> None:
+    # Parsing confusable-homoglyphs' 900 KB data file cost a cold generate ~30-100 ms of CPU.
+    code = (
+        "from genmedia.moderation import denylist_checker; "
+        "assert denylist_checker(['csam'])('\\u0441s\\u0430m') == 'denylist:csam'"
+    )
+    assert [m for m in modules_after(code) if m.startswith("confusable_homoglyphs")] == []

@@ -9,9 +9,9 @@
   letters reads ``csam``.
 
 The lookalike table is shipped precomputed in ``lookalikes.json`` (25 KiB, ~1,300 entries):
-deriving it parses the package's 900 KB data file, 60-100 ms of CPU on a cold instance's first
-prompt. ``derive_latin_lookalikes`` is its definition; a unit test checks the file equals it
-for the pinned package, and regenerating it is
+deriving it parses the package's 900 KB data file, ~30 ms of CPU (60-100 under load) on a cold
+instance's first prompt. ``derive_latin_lookalikes`` is its definition; a unit test checks the
+file equals it for the pinned package, and regenerating it is
 ``python -c "from genmedia import text; text.write_lookalikes()"`` in ``functions/``.
 """
 
@@ -46,6 +46,7 @@ def skeleton(text: str) -> str:
 
 @functools.cache
 def _latin_lookalikes() -> dict[str, str]:
+    """The table ``derive_latin_lookalikes`` defines, as shipped."""
     table: dict[str, str] = json.loads(LOOKALIKES_FILE.read_text(encoding="ascii"))
     return table
 

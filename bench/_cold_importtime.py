@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
 from _cold_endpoints import Callers, Endpoint, endpoint
 from _common import free_port
 from _report import Table
 
-from infra.local import services
 from infra.local.processes import Child
 from infra.local.stack import Stack
+
+if TYPE_CHECKING:
+    from cold_start import Product
 
 FUNCTION = "generate_image"
 Entry = tuple[int, int, str]  # cumulative microseconds, nesting depth, module
@@ -34,9 +37,9 @@ def parse_importtime(text: str) -> list[Entry]:
     return entries
 
 
-def import_main_times(stack: Stack) -> list[Entry]:
+def import_main_times(stack: Stack, product: Product) -> list[Entry]:
     """``python -X importtime -c "import main"`` in the function's directory and environment."""
-    argv, env, cwd = services.command(stack, f"fn_{FUNCTION}")
+    argv, env, cwd = product.command(stack, FUNCTION)
     proc = subprocess.run(
         [argv[0], "-X", "importtime", "-c", "import main"],
         cwd=cwd, env=env, capture_output=True, text=True, check=True,
@@ -50,13 +53,15 @@ def import_main_times(stack: Stack) -> list[Entry]:
     return entries[start : end + 1]
 
 
-def first_request_times(stack: Stack, ep: Endpoint) -> list[tuple[float, list[Entry]]]:
+def first_request_times(
+    stack: Stack, ep: Endpoint, product: Product
+) -> list[tuple[float, list[Entry]]]:
     """Imports of the first ``/healthz`` and the first generate, with each one's latency (a
     pause before each lets the log settle; not part of the timed runs)."""
     from cold_start import function_command, wait_ok, wait_port
 
     port = free_port()
-    argv, env, cwd = function_command(stack, FUNCTION, port, "lazy", {})
+    argv, env, cwd = function_command(stack, FUNCTION, port, "lazy", product)
     env["PYTHONPROFILEIMPORTTIME"] = "1"
     log = stack.options.state_dir / "logs" / "cold-importtime.log"
     child = Child("cold-importtime", argv, env=env, cwd=cwd, log=log)
@@ -81,9 +86,9 @@ def first_request_times(stack: Stack, ep: Endpoint) -> list[tuple[float, list[En
     ]
 
 
-def eager_module_times(stack: Stack, modules: tuple[str, ...]) -> list[Entry]:
+def eager_module_times(stack: Stack, modules: tuple[str, ...], product: Product) -> list[Entry]:
     """What each eager import costs once main and the handler module are loaded."""
-    argv, env, cwd = services.command(stack, f"fn_{FUNCTION}")
+    argv, env, cwd = product.command(stack, FUNCTION)
     marker = "-- eager --"
     code = (
         f"import sys, main, genmedia.handlers.{FUNCTION}; print({marker!r}, file=sys.stderr); "
@@ -107,17 +112,17 @@ def top_table(title: str, entries: list[Entry]) -> Table:
     )
 
 
-def import_time_tables(stack: Stack, callers: Callers) -> list[Table]:
+def import_time_tables(stack: Stack, callers: Callers, product: Product) -> list[Table]:
     from cold_start import EAGER_MODULES
 
     ep = endpoint(FUNCTION, callers)
-    (health_s, health), (generate_s, generate) = first_request_times(stack, ep)
-    eager = [e for e in eager_module_times(stack, EAGER_MODULES) if e[1] == 0]
+    (health_s, health), (generate_s, generate) = first_request_times(stack, ep, product)
+    eager = [e for e in eager_module_times(stack, EAGER_MODULES, product) if e[1] == 0]
     costs = {name: f"{cum / 1000:.0f}" for cum, _, name in eager}
     return [
         top_table(
             f'{FUNCTION}: python -X importtime -c "import main" (gunicorn master, at start)',
-            import_main_times(stack),
+            import_main_times(stack, product),
         ),
         top_table(f"{FUNCTION} worker, first GET /healthz (took {health_s * 1000:.0f} ms)", health),
         top_table(

@@ -101,16 +101,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lazy-ref", default="", help="spawn the lazy product as of this git ref, not the tree"
     )
     parser.add_argument("--no-importtime", action="store_true", help="skip the -X importtime part")
+    parser.add_argument(
+        "--python",
+        default="",
+        help="interpreter of the function processes, e.g. a venv with only requirements.txt",
+    )
 
 
-Sources = dict[str, Path]  # variant -> functions/ directory, when not the working tree's
+@dataclass(frozen=True)
+class Product:
+    """Where the spawned functions' code and interpreter come from."""
+
+    sources: dict[str, Path]  # variant -> functions/ directory, when not the working tree's
+    python: str = ""  # "" = the stack's own (the dev venv, with the test tools installed)
+
+    def command(self, stack: Stack, function: str) -> tuple[list[str], dict[str, str], Path]:
+        argv, env, cwd = services.command(stack, f"fn_{function}")
+        if self.python:
+            argv[0] = self.python
+        return argv, env, cwd
 
 
 def function_command(
-    stack: Stack, function: str, port: int, variant: str, sources: Sources
+    stack: Stack, function: str, port: int, variant: str, product: Product
 ) -> tuple[list[str], dict[str, str], Path]:
-    argv, env, cwd = services.command(stack, f"fn_{function}")
+    argv, env, cwd = product.command(stack, function)
     argv[argv.index("--port") + 1] = str(port)
+    sources = product.sources
     if variant in sources:
         cwd = sources[variant]
         argv[argv.index("--source") + 1] = str(cwd / "main.py")
@@ -161,9 +178,9 @@ def wait_ok(port: int, started: float, ep: Endpoint | None) -> float:
     raise TimeoutError(f"{method} {path} on port {port}: no answer in {DEADLINE_S} s")
 
 
-def cold_start(stack: Stack, ep: Endpoint, variant: str, label: str, sources: Sources) -> Run:
+def cold_start(stack: Stack, ep: Endpoint, variant: str, label: str, product: Product) -> Run:
     port = free_port()
-    argv, env, cwd = function_command(stack, ep.function, port, variant, sources)
+    argv, env, cwd = function_command(stack, ep.function, port, variant, product)
     log = stack.options.state_dir / "logs" / f"cold-{ep.function}-{label}.log"
     child = Child(f"cold-{label}", argv, env=env, cwd=cwd, log=log)
     started = time.perf_counter()
@@ -198,7 +215,7 @@ def extract(ref: str, into: Path) -> Path:
 
 def measure(
     stack: Stack, callers: Callers, functions: list[str], variants: list[str], runs: int,
-    sources: Sources,
+    product: Product,
 ) -> tuple[dict[str, dict[str, list[Run]]], dict[str, str]]:  # fmt: skip
     results: dict[str, dict[str, list[Run]]] = {}
     failures: dict[str, str] = {}
@@ -208,10 +225,10 @@ def measure(
         print(f"{function}: {ep.label} ({ep.auth})", flush=True)
         try:
             for variant in variants:  # untimed: warm page cache and .pyc files
-                cold_start(stack, ep, variant, f"{variant}-warmup", sources)
+                cold_start(stack, ep, variant, f"{variant}-warmup", product)
             for index in range(runs):
                 for variant in variants:
-                    run = cold_start(stack, ep, variant, f"{variant}-{index}", sources)
+                    run = cold_start(stack, ep, variant, f"{variant}-{index}", product)
                     per[variant].append(run)
         except RuntimeError as exc:
             failures[function] = str(exc)
@@ -304,10 +321,11 @@ def run(args: argparse.Namespace) -> ScenarioResult:
     with tempfile.TemporaryDirectory(prefix="genmedia-cold-") as tmp, local_stack() as stack:
         refs = {"before": args.before, "lazy": args.lazy_ref, "eager": args.lazy_ref}
         sources = {v: extract(ref, Path(tmp) / v) for v, ref in refs.items() if ref}
+        product = Product(sources, args.python)
         functions = [f for f in args.functions.split(",") if f] or list(stack.function_names)
         callers = prepare(stack, functions)
-        results, failures = measure(stack, callers, functions, variants, args.runs, sources)
-        profile = [] if args.no_importtime else import_time_tables(stack, callers)
+        results, failures = measure(stack, callers, functions, variants, args.runs, product)
+        profile = [] if args.no_importtime else import_time_tables(stack, callers, product)
     tables = [
         timing_table(results, variants, args.runs),
         memory_table(results, variants),
@@ -322,6 +340,7 @@ def run(args: argparse.Namespace) -> ScenarioResult:
         "eager_modules": list(EAGER_MODULES),
         "before": args.before,
         "lazy_ref": args.lazy_ref or "working tree",
+        "python": args.python or "the stack's own",
         "seconds": round(time.perf_counter() - started, 1),
     }
     return ScenarioResult(NAME, tables, checks(results, failures), [], figures)

@@ -8,6 +8,7 @@ functions-framework builds the server.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 import flask
@@ -24,6 +25,10 @@ server.configure()
 # Refusals of functions-framework's own Flask routing are problem+json too (werkzeug is loaded
 # with Flask already, so this costs the cold start nothing).
 functions_framework.errorhandler(HTTPException)(server.framework_refusal)
+# Everything imported so far lives as long as the instance: moved out of the collector's
+# generations, a worker's collections (several during its first request's imports) no longer
+# scan it, nor write to the pages it shares with the gunicorn master it was forked from.
+gc.freeze()
 
 
 @functions_framework.http

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from genmedia import text
 from genmedia.text import skeleton, visible, words
 
 
@@ -56,3 +57,10 @@ def test_visible_drops_format_characters_only() -> None:
 
 def test_words_keep_accents_and_scripts_for_search() -> None:
     assert words("Crème br\u200bûlée, 夜桜") == ["crème", "brûlée", "夜桜"]
+
+
+def test_the_shipped_lookalike_table_is_the_one_the_pinned_confusables_data_gives() -> None:
+    # A new confusable-homoglyphs pin changes what moderation folds; regenerate the file
+    # (text.write_lookalikes(), see genmedia/text.py) so the shipped table follows it.
+    shipped = text.LOOKALIKES_FILE.read_text(encoding="ascii")
+    assert shipped == text.lookalikes_json(text.derive_latin_lookalikes())

@@ -84,7 +84,7 @@ class Settings:
     # After this many Firestore RPCs failed in a row (outages only), the instance answers 503
     # without calling Firestore for the cool-down, then lets one RPC probe (store/circuit.py).
     firestore_breaker_failure_threshold: int = 1
-    firestore_breaker_reset_seconds: float = 1.0
+    firestore_breaker_reset_seconds: float = 0.5
     signed_url_ttl_seconds: int = 900
     public_base_url: str | None = None
     signed_url_reuse_seconds: int = 3600
@@ -326,7 +326,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             "GENMEDIA_FIRESTORE_BREAKER_FAILURE_THRESHOLD", 1, 1, 1000
         ),
         firestore_breaker_reset_seconds=r.number(
-            "GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS", 1.0, 0.1, 300.0
+            "GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS", 0.5, 0.1, 300.0
         ),
         signed_url_ttl_seconds=r.number("GENMEDIA_SIGNED_URL_TTL_SECONDS", 900, 60, 604800),
         public_base_url=_base_url(r, "GENMEDIA_PUBLIC_BASE_URL", k_service is not None),

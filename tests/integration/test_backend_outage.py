@@ -82,7 +82,7 @@ def test_once_firestore_failed_an_instance_refuses_without_calling_it_then_recov
     private_stack: Stack,
 ) -> None:
     # A cool-down far longer than the few requests below take between them, so the second
-    # refusal cannot be a probe; the default (1 s) is what the fault bench measures.
+    # refusal cannot be a probe; the default (0.5 s) is what the fault bench measures.
     private_stack.restart_function(
         "generate_image", env={"GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS": "20"}
     )

@@ -253,7 +253,7 @@ def test_backend_deadline_is_configurable_and_bounded() -> None:
 def test_firestore_breaker_is_configurable_and_bounded() -> None:
     defaults = load_settings(BASE_ENV)
     assert defaults.firestore_breaker_failure_threshold == 1
-    assert defaults.firestore_breaker_reset_seconds == 1.0
+    assert defaults.firestore_breaker_reset_seconds == 0.5
     env = BASE_ENV | {
         "GENMEDIA_FIRESTORE_BREAKER_FAILURE_THRESHOLD": "3",
         "GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS": "2.5",

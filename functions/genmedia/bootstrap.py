@@ -21,6 +21,7 @@ from genmedia.clock import Clock, SystemClock
 from genmedia.config import Settings, from_environment
 from genmedia.logging import configure_logging
 from genmedia.store.assets import new_asset_id
+from genmedia.store.circuit import firestore_breaker
 from genmedia.store.database import Database
 
 if TYPE_CHECKING:
@@ -93,6 +94,13 @@ class Deps:
             settings.breaker_reset_seconds,
             self.clock.monotonic,
         )
+        self.firestore_breaker = self.breakers.add(
+            firestore_breaker(
+                settings.firestore_breaker_failure_threshold,
+                settings.firestore_breaker_reset_seconds,
+                self.clock.monotonic,
+            )
+        )
 
     def _once(self, name: str, make: Callable[[], T]) -> T:
         with self._lock:
@@ -105,7 +113,8 @@ class Deps:
     # The libraries find emulators through their own variables (FIRESTORE_EMULATOR_HOST,
     # STORAGE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST), which config refuses in production.
     # Firestore RPCs and Storage calls give up after settings.backend_deadline_seconds, so an
-    # outage answers 503 + Retry-After promptly (genmedia/store/client.py, genmedia/bucket.py).
+    # outage answers 503 + Retry-After promptly (genmedia/store/client.py, genmedia/bucket.py);
+    # once Firestore has failed, its breaker answers them at once (genmedia/store/circuit.py).
 
     def firestore(self) -> firestore.Client:
         def make() -> firestore.Client:
@@ -113,7 +122,10 @@ class Deps:
 
             s = self.settings
             return firestore_client(
-                s.project_id, s.backend_deadline_seconds, s.firestore_emulator_host
+                s.project_id,
+                s.backend_deadline_seconds,
+                s.firestore_emulator_host,
+                self.firestore_breaker,
             )
 
         return self._once("firestore", make)

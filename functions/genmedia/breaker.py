@@ -1,4 +1,8 @@
-"""A circuit breaker per provider: stop calling a provider that keeps failing, probe it later."""
+"""Circuit breakers: stop calling a dependency that keeps failing, probe it later.
+
+One per image provider (``Breakers.get``) and one for Firestore (genmedia/store/circuit.py,
+registered with ``Breakers.add`` so ``/readyz`` reports it too).
+"""
 
 from __future__ import annotations
 
@@ -38,17 +42,21 @@ class CircuitBreaker:
         reset_timeout_s: float,
         clock: Callable[[], float],
         is_failure: Callable[[BaseException], bool] = is_breaker_failure,
+        rejection: Callable[[int], Exception] | None = None,
     ) -> None:
         self.name = name
         self.failure_threshold = failure_threshold
         self.reset_timeout_s = reset_timeout_s
         self._clock = clock
         self._is_failure = is_failure
+        # What a refused call raises, given Retry-After seconds (a provider's 503 by default).
+        self._rejection = rejection or _provider_unavailable
         self._lock = threading.Lock()
         self._state: BreakerState = "closed"
         self._failures = 0
         self._open_until = 0.0
         self._trial_in_flight = False
+        self._rejected = 0
 
     @property
     def state(self) -> BreakerState:
@@ -69,10 +77,11 @@ class CircuitBreaker:
                 "state": state,
                 "consecutive_failures": self._failures,
                 "open_remaining_s": round(remaining, 3),
+                "rejected_calls": self._rejected,  # refused without calling, since start
             }
 
     def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` through the breaker; raises ProviderUnavailable at once while open."""
+        """Run ``fn`` through the breaker; raises the rejection at once while open."""
         is_trial = self._admit()
         try:
             result = fn()
@@ -85,6 +94,12 @@ class CircuitBreaker:
         self._record(is_trial, failed=False)
         return result
 
+    def record_error(self, exc: BaseException) -> None:
+        """An error from work ``call`` already let through (a stream read after its call
+        returned): counted like a failed call if it is a failure, else ignored."""
+        if self._is_failure(exc):
+            self._record(False, failed=True)
+
     def _admit(self) -> bool:
         with self._lock:
             now = self._clock()
@@ -95,14 +110,11 @@ class CircuitBreaker:
                 self._state = "half_open"
                 self._trial_in_flight = True
                 return True
-            raise self._rejection(now)
+            raise self._refuse(now)
 
-    def _rejection(self, now: float) -> ProviderUnavailable:
-        retry_after = max(1, math.ceil(self._open_until - now))
-        return ProviderUnavailable(
-            "The generation provider is temporarily unavailable; retry later.",
-            retry_after=retry_after,
-        )
+    def _refuse(self, now: float) -> Exception:
+        self._rejected += 1
+        return self._rejection(max(1, math.ceil(self._open_until - now)))
 
     def _record(self, is_trial: bool, *, failed: bool) -> None:
         with self._lock:
@@ -133,8 +145,16 @@ class CircuitBreaker:
                 self._trial_in_flight = False
 
 
+def _provider_unavailable(retry_after: int) -> ProviderUnavailable:
+    return ProviderUnavailable(
+        "The generation provider is temporarily unavailable; retry later.",
+        retry_after=retry_after,
+    )
+
+
 class Breakers:
-    """The instance's breakers, one per provider name, created on first use."""
+    """The instance's breakers: one per provider name, created on first use, and those
+    built elsewhere and added (Firestore's)."""
 
     def __init__(
         self, failure_threshold: int, reset_timeout_s: float, clock: Callable[[], float]
@@ -152,6 +172,12 @@ class Breakers:
                 breaker = CircuitBreaker(name, self._threshold, self._reset_s, self._clock)
                 self._breakers[name] = breaker
             return breaker
+
+    def add(self, breaker: CircuitBreaker) -> CircuitBreaker:
+        """Report ``breaker`` with the others (its own thresholds, its own rejection)."""
+        with self._lock:
+            self._breakers[breaker.name] = breaker
+        return breaker
 
     def states(self) -> dict[str, dict[str, object]]:
         with self._lock:

@@ -81,6 +81,10 @@ class Settings:
     # Total time one Firestore RPC or Cloud Storage call may spend, retries included, before
     # the request answers 503 + Retry-After (the libraries' own budgets are 60-300 s).
     backend_deadline_seconds: float = 5.0
+    # After this many Firestore RPCs failed in a row (outages only), the instance answers 503
+    # without calling Firestore for the cool-down, then lets one RPC probe (store/circuit.py).
+    firestore_breaker_failure_threshold: int = 1
+    firestore_breaker_reset_seconds: float = 0.5
     signed_url_ttl_seconds: int = 900
     public_base_url: str | None = None
     signed_url_reuse_seconds: int = 3600
@@ -318,6 +322,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retry_deadline_seconds=r.number("GENMEDIA_RETRY_DEADLINE_SECONDS", 30.0, 0.001, 3600.0),
         retry_max_attempts=r.number("GENMEDIA_RETRY_MAX_ATTEMPTS", 4, 1, 20),
         backend_deadline_seconds=r.number("GENMEDIA_BACKEND_DEADLINE_SECONDS", 5.0, 0.1, 600.0),
+        firestore_breaker_failure_threshold=r.number(
+            "GENMEDIA_FIRESTORE_BREAKER_FAILURE_THRESHOLD", 1, 1, 1000
+        ),
+        firestore_breaker_reset_seconds=r.number(
+            "GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS", 0.5, 0.1, 300.0
+        ),
         signed_url_ttl_seconds=r.number("GENMEDIA_SIGNED_URL_TTL_SECONDS", 900, 60, 604800),
         public_base_url=_base_url(r, "GENMEDIA_PUBLIC_BASE_URL", k_service is not None),
         signed_url_reuse_seconds=r.number("GENMEDIA_SIGNED_URL_REUSE_SECONDS", 3600, 1, 302400),

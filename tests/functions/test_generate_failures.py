@@ -105,6 +105,7 @@ def test_circuit_breaker_opens_after_failures_and_closes_after_reset(
         "state": "closed",
         "consecutive_failures": 0,
         "open_remaining_s": 0.0,
+        "rejected_calls": 1,
     }
     assert emulators.images_used(user.uid) == 1
 

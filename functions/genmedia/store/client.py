@@ -13,6 +13,10 @@ uses its semi-private hooks; tests/unit/test_store_client.py fails if they chang
 - ``Client._firestore_api`` is the lazy GAPIC client; the subclass builds it on a channel
   made here, with the library's own channel options plus bounded reconnect backoff.
 
+Given the instance's Firestore breaker, every wrapped method also goes through it, around the
+retry (store/circuit.py): during an outage further RPCs fail at once instead of each waiting
+out the budget.
+
 For a streamed query the timeout bounds the whole stream: every query in genmedia/store is a
 page (``limit``), read in milliseconds, so a stream cut at the budget means an outage.
 """
@@ -24,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from google.cloud import firestore
+
+    from genmedia.breaker import CircuitBreaker
 
 # After a dependency comes back, a channel reconnects within this (gRPC's default is 120 s).
 INITIAL_RECONNECT_BACKOFF_MS = 250
@@ -42,9 +48,13 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 
 
 def firestore_client(
-    project_id: str, deadline_s: float, emulator_host: str | None
+    project_id: str,
+    deadline_s: float,
+    emulator_host: str | None,
+    breaker: CircuitBreaker | None = None,
 ) -> firestore.Client:
-    """A Firestore client whose every RPC gives up after ``deadline_s`` (retries included)."""
+    """A Firestore client whose every RPC gives up after ``deadline_s`` (retries included)
+    and, given ``breaker``, is refused at once while it is open."""
     import grpc
     from google.api_core import gapic_v1
     from google.cloud import firestore
@@ -52,6 +62,8 @@ def firestore_client(
     from google.cloud.firestore_v1.services.firestore.transports.grpc import (
         FirestoreGrpcTransport,
     )
+
+    from genmedia.store.circuit import guarded
 
     wrap_method: Any = gapic_v1.method.wrap_method
     api_lock = threading.Lock()
@@ -61,11 +73,14 @@ def firestore_client(
             library_defaults: Any = super()._prep_wrapped_messages
             library_defaults(client_info)
             self._wrapped_methods = {
-                method: wrap_method(
-                    method,
-                    default_retry=_bounded(getattr(wrapped, "_retry", None), deadline_s),
-                    default_timeout=deadline_s,
-                    client_info=client_info,
+                method: guarded(
+                    wrap_method(
+                        method,
+                        default_retry=_bounded(getattr(wrapped, "_retry", None), deadline_s),
+                        default_timeout=deadline_s,
+                        client_info=client_info,
+                    ),
+                    breaker,
                 )
                 for method, wrapped in self._wrapped_methods.items()
             }

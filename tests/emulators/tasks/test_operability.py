@@ -73,6 +73,39 @@ def test_default_http_port_is_grpc_port_plus_one(emulator_cmd: Callable[..., Any
         proc.wait(10)
 
 
+def test_a_restart_on_the_same_ports_serves_at_once(emulator_cmd: Callable[..., Any]) -> None:
+    """The local stack restarts a stopped emulator on its ports: connections the last run
+    closed (TIME_WAIT) must not keep it from binding its admin port again."""
+    port = _free_pair()
+    cmd, env = emulator_cmd("--port", str(port), "--http-port", str(port + 1))
+    for _ in range(2):
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            if "ready" not in proc.stdout.readline():
+                proc.wait(10)
+                pytest.fail(f"the emulator did not start: {proc.stderr.read()}")
+            for _ in range(3):
+                assert _closed_by_the_server(port + 1).startswith(b"HTTP/1.1 200 ")
+        finally:
+            proc.terminate()
+            code = proc.wait(10)
+        assert code == 0
+
+
+def _closed_by_the_server(port: int) -> bytes:
+    """One request on a connection the server closes first, which leaves it in TIME_WAIT
+    on the server's port (a client closing first would hold the TIME_WAIT instead)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(4096):  # until the server's FIN
+            answer += chunk
+    return answer
+
+
 def _free_pair() -> int:
     for _ in range(50):
         with socket.socket() as a, socket.socket() as b:

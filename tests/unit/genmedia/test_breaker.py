@@ -40,7 +40,7 @@ def test_breaker_opens_after_consecutive_failures_and_rejects_before_calling() -
     clock.mono += 10.2
     with pytest.raises(ProviderUnavailable) as info:
         breaker.call(lambda: called.append(1))
-    assert called == []
+    assert called == [] and breaker.snapshot()["rejected_calls"] == 1
     assert info.value.status == 503 and info.value.code == "PROVIDER_UNAVAILABLE"
     assert info.value.retry_after == 20  # ceil(19.8)
     snap = breaker.snapshot()
@@ -70,6 +70,7 @@ def test_half_open_success_closes() -> None:
         "state": "closed",
         "consecutive_failures": 0,
         "open_remaining_s": 0.0,
+        "rejected_calls": 0,
     }
 
 
@@ -171,6 +172,25 @@ def test_trial_interrupted_by_base_exception_releases_slot() -> None:
     assert breaker.call(lambda: "next trial") == "next trial"
 
 
+def test_a_breaker_may_refuse_with_its_own_error() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(
+        "db", 1, 4.5, clock=clock, rejection=lambda seconds: TimeoutError(f"wait {seconds}")
+    )
+    trip(breaker, 1)
+    with pytest.raises(TimeoutError, match="wait 5"):
+        breaker.call(lambda: "x")
+
+
+def test_an_error_after_the_call_returned_counts_only_if_it_is_a_failure() -> None:
+    breaker = CircuitBreaker("p", failure_threshold=2, reset_timeout_s=5, clock=FakeClock())
+    breaker.record_error(ContentBlocked("an answer, not a fault"))
+    breaker.record_error(retryable())
+    assert breaker.state == "closed"
+    breaker.record_error(retryable())
+    assert breaker.state == "open"
+
+
 def test_registry_gives_one_breaker_per_provider_and_reports_states() -> None:
     clock = FakeClock()
     breakers = Breakers(2, 12.0, clock)
@@ -182,3 +202,12 @@ def test_registry_gives_one_breaker_per_provider_and_reports_states() -> None:
     states = breakers.states()
     assert states["vertex"]["state"] == "open"
     assert states["vertex"]["open_remaining_s"] == 10.0
+
+
+def test_registry_reports_a_breaker_built_elsewhere() -> None:
+    clock = FakeClock()
+    breakers = Breakers(5, 30.0, clock)
+    own = breakers.add(CircuitBreaker("firestore", 1, 1.0, clock))
+    assert breakers.get("firestore") is own
+    trip(own, 1)
+    assert breakers.states()["firestore"]["state"] == "open"

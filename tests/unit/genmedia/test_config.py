@@ -248,3 +248,24 @@ def test_backend_deadline_is_configurable_and_bounded() -> None:
     for bad in ("0", "-1", "601", "nan", "soon"):
         found = problems(BASE_ENV | {"GENMEDIA_BACKEND_DEADLINE_SECONDS": bad})
         assert [p for p in found if p.startswith("GENMEDIA_BACKEND_DEADLINE_SECONDS")], bad
+
+
+def test_firestore_breaker_is_configurable_and_bounded() -> None:
+    defaults = load_settings(BASE_ENV)
+    assert defaults.firestore_breaker_failure_threshold == 1
+    assert defaults.firestore_breaker_reset_seconds == 0.5
+    env = BASE_ENV | {
+        "GENMEDIA_FIRESTORE_BREAKER_FAILURE_THRESHOLD": "3",
+        "GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS": "2.5",
+    }
+    s = load_settings(env)
+    assert (s.firestore_breaker_failure_threshold, s.firestore_breaker_reset_seconds) == (3, 2.5)
+    for name, bad in (
+        ("GENMEDIA_FIRESTORE_BREAKER_FAILURE_THRESHOLD", "0"),
+        ("GENMEDIA_FIRESTORE_BREAKER_FAILURE_THRESHOLD", "1.5"),
+        ("GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS", "0"),
+        ("GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS", "301"),
+        ("GENMEDIA_FIRESTORE_BREAKER_RESET_SECONDS", "nan"),
+    ):
+        found = problems(BASE_ENV | {name: bad})
+        assert [p for p in found if p.startswith(name)], (name, bad)

@@ -23,7 +23,10 @@ Query = dict[str, list[str]]
 
 class AdminServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    # SO_REUSEADDR: a restart binds its port while the last run's closed connections sit in
+    # TIME_WAIT. A port another process listens on is still refused (Linux needs
+    # SO_REUSEPORT for that, which stays off), so a taken port still fails fast.
+    allow_reuse_address = True
 
     def __init__(self, host: str, port: int, admin: Admin) -> None:
         self.admin = admin

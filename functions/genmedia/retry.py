@@ -24,6 +24,8 @@ _RETRYABLE_NAMES: dict[str, frozenset[str]] = {
     "google.api_core.exceptions": frozenset(
         {"TooManyRequests", "ResourceExhausted", "InternalServerError", "BadGateway"}
         | {"ServiceUnavailable", "GatewayTimeout", "DeadlineExceeded", "Aborted"}
+        # The server cut the call (e.g. Firestore shutting down: "Stream removed").
+        | {"Cancelled"}
     ),
     "google.auth.exceptions": frozenset({"TransportError"}),
     "requests.exceptions": frozenset({"ConnectionError", "Timeout", "ChunkedEncodingError"}),
@@ -34,7 +36,7 @@ _RETRYABLE_CLASSES = frozenset(
     (module, name) for module, names in _RETRYABLE_NAMES.items() for name in names
 )
 _RETRYABLE_GRPC_CODES = frozenset(
-    {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "ABORTED", "INTERNAL"}
+    {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "ABORTED", "INTERNAL", "CANCELLED"}
 )
 
 

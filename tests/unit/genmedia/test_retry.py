@@ -160,6 +160,7 @@ def fake_exception(module: str, name: str, base: type[Exception] = Exception, **
         fake_exception("google.api_core.exceptions", "GatewayTimeout", code=504),
         fake_exception("google.api_core.exceptions", "DeadlineExceeded", code=504),
         fake_exception("google.api_core.exceptions", "Aborted", code=409),
+        fake_exception("google.api_core.exceptions", "Cancelled", code=499),
         fake_exception("requests.exceptions", "ConnectionError", base=OSError),
         fake_exception("requests.exceptions", "Timeout", base=OSError),
         fake_exception("httpx._exceptions", "ConnectTimeout", base=fake_exception(
@@ -209,7 +210,8 @@ def test_grpc_status_codes() -> None:
         err.code = lambda: Code(name)
         return err  # type: ignore[no-any-return]
 
-    for name in ("UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "ABORTED", "INTERNAL"):
+    retryable = ("UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "ABORTED", "INTERNAL")
+    for name in (*retryable, "CANCELLED"):
         assert is_retryable(rpc(name)), name
     for name in ("INVALID_ARGUMENT", "NOT_FOUND", "PERMISSION_DENIED", "UNAUTHENTICATED"):
         assert not is_retryable(rpc(name)), name
@@ -220,6 +222,7 @@ def test_real_google_api_core_classes() -> None:
     assert is_retryable(exceptions.ServiceUnavailable("x"))
     assert is_retryable(exceptions.Aborted("x"))
     assert is_retryable(exceptions.DeadlineExceeded("x"))
+    assert is_retryable(exceptions.Cancelled("Stream removed"))  # a server cut the call
     assert not is_retryable(exceptions.NotFound("x"))
     assert not is_retryable(exceptions.FailedPrecondition("x"))
 

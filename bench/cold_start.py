@@ -42,6 +42,7 @@ from pathlib import Path
 
 from _cold_endpoints import Callers, Endpoint, endpoint, prepare
 from _cold_importtime import import_time_tables
+from _cold_stage_child import EAGER
 from _common import (
     ROOT,
     cpu_seconds,
@@ -60,15 +61,9 @@ from infra.local.processes import Child
 from infra.local.stack import Stack
 
 NAME = "cold_start"
-EAGER_MODULES = (
-    "google.cloud.firestore",
-    "google.cloud.storage",
-    "google.cloud.tasks_v2",
-    "firebase_admin",
-    "firebase_admin.auth",
-    "google.genai",
-    "PIL.Image",
-)
+# The eager baseline's imports: one table, kept where the stage child (which must import
+# nothing else) can read it.
+EAGER_MODULES = EAGER
 # What `python -m functions_framework` runs (its __main__.py), preceded by the eager imports.
 EAGER_CODE = (
     "import " + ", ".join(EAGER_MODULES) + "; from functions_framework._cli import _cli; "

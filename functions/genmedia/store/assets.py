@@ -62,10 +62,12 @@ class AssetRepository:
         self, asset_ids: Iterable[str], txn: firestore.Transaction | None = None
     ) -> dict[str, AssetRecord]:
         """One BatchGetDocuments call for any number of ids; missing ids are absent."""
-        docs = read([self._ref(i) for i in dict.fromkeys(asset_ids)], txn)
+        refs = {i: self._ref(i) for i in asset_ids}
+        docs = read(list(refs.values()), txn)
         return {
-            path.rpartition("/")[2]: AssetRecord.from_doc(path.rpartition("/")[2], doc.fields)
-            for path, doc in docs.items()
+            i: AssetRecord.from_doc(i, docs[r.path].fields)
+            for i, r in refs.items()
+            if r.path in docs
         }
 
     def activate(self, txn: firestore.Transaction, assets: list[AssetRecord]) -> None:

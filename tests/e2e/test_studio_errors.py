@@ -15,7 +15,7 @@ from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
 from tests.e2e.conftest import Shots
 from tests.e2e.test_studio import PASSWORD, generate, sign_in
-from tests.support.harness import Gateway, new_user
+from tests.support.harness import Gateway, functions_with_env, new_user
 
 
 def user_with_password(auth: AuthEmulator) -> tuple[str, str]:
@@ -56,14 +56,9 @@ def test_blocked_prompt_and_quota_are_explained(
 @pytest.fixture
 def slow_rate_limit(controllable_stack: Stack) -> Iterator[Stack]:
     # One request in the bucket, refilled at 12 a minute: the second is refused for ~5 s.
-    controllable_stack.restart_function(
-        "generate_image",
-        {"GENMEDIA_RATE_LIMIT_BURST": "1", "GENMEDIA_RATE_LIMIT_PER_MINUTE": "12"},
-    )
-    try:
-        yield controllable_stack
-    finally:
-        controllable_stack.restart_function("generate_image")
+    env = {"GENMEDIA_RATE_LIMIT_BURST": "1", "GENMEDIA_RATE_LIMIT_PER_MINUTE": "12"}
+    with functions_with_env(controllable_stack, env, "generate_image") as stack:
+        yield stack
 
 
 def test_rate_limit_counts_down_then_lets_the_user_retry(
@@ -96,20 +91,15 @@ def test_rate_limit_counts_down_then_lets_the_user_retry(
 def provider_down(controllable_stack: Stack) -> Iterator[Stack]:
     # Imagen on Vertex at a loopback port nobody listens on (port 9, discard): every call
     # fails; the breaker opens after two failures for a minute.
-    controllable_stack.restart_function(
-        "generate_image",
-        {
-            "GENMEDIA_IMAGE_PROVIDER": "vertex",
-            "GENMEDIA_VERTEX_BASE_URL": "http://127.0.0.1:9",
-            "GENMEDIA_RETRY_MAX_ATTEMPTS": "1",
-            "GENMEDIA_BREAKER_FAILURE_THRESHOLD": "2",
-            "GENMEDIA_BREAKER_RESET_SECONDS": "60",
-        },
-    )
-    try:
-        yield controllable_stack
-    finally:
-        controllable_stack.restart_function("generate_image")
+    env = {
+        "GENMEDIA_IMAGE_PROVIDER": "vertex",
+        "GENMEDIA_VERTEX_BASE_URL": "http://127.0.0.1:9",
+        "GENMEDIA_RETRY_MAX_ATTEMPTS": "1",
+        "GENMEDIA_BREAKER_FAILURE_THRESHOLD": "2",
+        "GENMEDIA_BREAKER_RESET_SECONDS": "60",
+    }
+    with functions_with_env(controllable_stack, env, "generate_image") as stack:
+        yield stack
 
 
 def test_provider_unavailable_is_retried_then_explained(

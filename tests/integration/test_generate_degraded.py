@@ -9,19 +9,15 @@ import requests
 
 from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
-from tests.support.harness import Gateway, new_user, reset_state
+from tests.support.harness import Gateway, functions_with_env, new_user, reset_state
 
 
 @pytest.fixture
 def signer_unreachable(controllable_stack: Stack) -> Iterator[Stack]:
     # Port 9 (discard) refuses connections on loopback: the signer is down.
-    controllable_stack.restart_function(
-        "generate_image", {"GENMEDIA_PUBLIC_BASE_URL": "http://127.0.0.1:9"}
-    )
-    try:
-        yield controllable_stack
-    finally:
-        controllable_stack.restart_function("generate_image")
+    env = {"GENMEDIA_PUBLIC_BASE_URL": "http://127.0.0.1:9"}
+    with functions_with_env(controllable_stack, env, "generate_image") as stack:
+        yield stack
 
 
 def test_assets_are_returned_without_urls_and_can_be_signed_later(

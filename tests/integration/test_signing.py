@@ -19,7 +19,7 @@ from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
 from tests.support.api import assert_problem, fields_of
 from tests.support.assets import batch_sign, download, generate, sha256_at, sign
-from tests.support.harness import Gateway, User, new_user, reset_state
+from tests.support.harness import Gateway, User, functions_with_env, new_user, reset_state
 
 DEFAULT_TTL = 900
 SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -333,11 +333,8 @@ REUSE_SECONDS = 2
 @pytest.fixture(scope="module")
 def short_reuse(controllable_stack: Stack) -> Iterator[Stack]:
     env = {"GENMEDIA_SIGNED_URL_REUSE_SECONDS": str(REUSE_SECONDS)}
-    controllable_stack.restart_function("issue_signed_url", env)
-    try:
-        yield controllable_stack
-    finally:
-        controllable_stack.restart_function("issue_signed_url")
+    with functions_with_env(controllable_stack, env, "issue_signed_url") as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from infra.local.authemu import AuthEmulator
 from infra.local.stack import Stack
 from tests.fakes.vertex import IMAGEN_SIZES, AllFiltered, ApiError, FakeVertex
 from tests.support.api import assert_problem
-from tests.support.harness import Gateway, User, new_user, reset_state
+from tests.support.harness import Gateway, User, functions_with_env, new_user, reset_state
 
 RESET_SECONDS = 1.0
 
@@ -32,11 +32,10 @@ def vertex_stack(controllable_stack: Stack) -> Iterator[tuple[Stack, FakeVertex]
         "GENMEDIA_RETRY_MAX_ATTEMPTS": "2",
         "GENMEDIA_RETRY_DEADLINE_SECONDS": "10",
     }
-    controllable_stack.restart_function("generate_image", env)
     try:
-        yield controllable_stack, fake
+        with functions_with_env(controllable_stack, env, "generate_image") as stack:
+            yield stack, fake
     finally:
-        controllable_stack.restart_function("generate_image")
         fake.stop()
 
 

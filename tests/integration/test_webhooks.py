@@ -23,7 +23,7 @@ from standardwebhooks.webhooks import Webhook
 
 from infra.local.queues import tasks_client
 from infra.local.stack import Stack
-from tests.support.harness import Gateway, User
+from tests.support.harness import Gateway, User, functions_with_env
 
 HOST = "hooks.example"
 
@@ -62,13 +62,8 @@ def resolver_file(controllable_stack: Stack, tmp_path: Path) -> Iterator[Path]:
     table = tmp_path / "hosts.json"
     table.write_text(json.dumps({HOST: ["127.0.0.1"]}))
     env = {"GENMEDIA_TEST_RESOLVER_FILE": str(table)}
-    for function in ("webhooks", "deliver_webhook"):
-        controllable_stack.restart_function(function, env)
-    try:
+    with functions_with_env(controllable_stack, env, "webhooks", "deliver_webhook"):
         yield table
-    finally:
-        for function in ("webhooks", "deliver_webhook"):
-            controllable_stack.restart_function(function)
 
 
 @pytest.fixture

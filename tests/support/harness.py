@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,19 @@ def start_stack(state_dir: Path, **options: Any) -> Stack:
     )
     stack.start()
     return stack
+
+
+@contextlib.contextmanager
+def functions_with_env(stack: Stack, env: dict[str, str], *functions: str) -> Iterator[Stack]:
+    """``functions`` restarted with ``env`` added to their environment, restarted as configured
+    again on exit (a test's own settings must not leak into the next test)."""
+    for function in functions:
+        stack.restart_function(function, env)
+    try:
+        yield stack
+    finally:
+        for function in functions:
+            stack.restart_function(function)
 
 
 def client_env(info: dict[str, Any]) -> dict[str, str]:
